@@ -1,0 +1,109 @@
+"""floe: keep ODCS data contracts honest against live Apache Iceberg tables.
+
+The public API is what ``__all__`` lists; names load lazily so that ``floe --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from floe_core.contracts.loader import load_contract
+    from floe_core.contracts.model import DataContract
+    from floe_core.errors import FloeError
+    from floe_core.manifest import PlatformManifest, load_manifest
+    from floe_core.monitoring.models import (
+        AlertChannelRoutingRule,
+        AlertConfig,
+        CheckIntervalConfig,
+        CheckReport,
+        CheckResult,
+        CheckStatus,
+        ContractViolationEvent,
+        MonitoringConfig,
+        RegisteredContract,
+        SeverityThresholds,
+        SLAStatus,
+        ViolationSeverity,
+        ViolationType,
+    )
+    from floe_core.monitoring.monitor import ContractMonitor
+    from floe_core.plugins.catalog import CatalogPlugin
+    from floe_core.plugins.metadata import HealthState, HealthStatus, PluginMetadata
+    from floe_core.plugins.registry import PluginRegistry, get_registry
+    from floe_core.plugins.types import PluginType
+
+_EXPORTS: dict[str, str] = {
+    "AlertChannelRoutingRule": "floe_core.monitoring.models",
+    "AlertConfig": "floe_core.monitoring.models",
+    "CatalogPlugin": "floe_core.plugins.catalog",
+    "CheckIntervalConfig": "floe_core.monitoring.models",
+    "CheckReport": "floe_core.monitoring.models",
+    "CheckResult": "floe_core.monitoring.models",
+    "CheckStatus": "floe_core.monitoring.models",
+    "ContractMonitor": "floe_core.monitoring.monitor",
+    "ContractViolationEvent": "floe_core.monitoring.models",
+    "DataContract": "floe_core.contracts.model",
+    "FloeError": "floe_core.errors",
+    "HealthState": "floe_core.plugins.metadata",
+    "HealthStatus": "floe_core.plugins.metadata",
+    "MonitoringConfig": "floe_core.monitoring.models",
+    "PlatformManifest": "floe_core.manifest",
+    "PluginMetadata": "floe_core.plugins.metadata",
+    "PluginRegistry": "floe_core.plugins.registry",
+    "PluginType": "floe_core.plugins.types",
+    "RegisteredContract": "floe_core.monitoring.models",
+    "SLAStatus": "floe_core.monitoring.models",
+    "SeverityThresholds": "floe_core.monitoring.models",
+    "ViolationSeverity": "floe_core.monitoring.models",
+    "ViolationType": "floe_core.monitoring.models",
+    "get_registry": "floe_core.plugins.registry",
+    "load_contract": "floe_core.contracts.loader",
+    "load_manifest": "floe_core.manifest",
+}
+
+__all__ = [
+    "AlertChannelRoutingRule",
+    "AlertConfig",
+    "CatalogPlugin",
+    "CheckIntervalConfig",
+    "CheckReport",
+    "CheckResult",
+    "CheckStatus",
+    "ContractMonitor",
+    "ContractViolationEvent",
+    "DataContract",
+    "FloeError",
+    "HealthState",
+    "HealthStatus",
+    "MonitoringConfig",
+    "PlatformManifest",
+    "PluginMetadata",
+    "PluginRegistry",
+    "PluginType",
+    "RegisteredContract",
+    "SLAStatus",
+    "SeverityThresholds",
+    "ViolationSeverity",
+    "ViolationType",
+    "__version__",
+    "get_registry",
+    "load_contract",
+    "load_manifest",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'floe_core' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,130 @@
+"""The platform manifest: which catalog to read, and how to monitor contracts.
+
+Found through ``--manifest PATH``, else ``$FLOE_MANIFEST``, else ``./manifest.yaml``. With
+none, floe uses its embedded default: a SQLite-backed pyiceberg SQL catalog under ``./.floe/``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from floe_core._yaml import YamlSyntaxError, format_path, parse_yaml, read_text
+from floe_core.errors import ManifestError
+from floe_core.monitoring.models import MonitoringConfig
+
+MANIFEST_ENV = "FLOE_MANIFEST"
+DEFAULT_MANIFEST = Path("manifest.yaml")
+#: Where the embedded defaults keep their files, relative to the working directory.
+DEFAULT_HOME = Path(".floe")
+DEFAULT_CATALOG_NAME = "floe"
+
+
+class PluginSpec(BaseModel):
+    """One plugin choice: the registered ``type`` (plugin name) and its ``config``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: str
+    config: dict[str, Any] = {}
+
+
+class PluginsSection(BaseModel):
+    """``plugins``: one entry per kind of plugin the platform chooses."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    catalog: PluginSpec | None = None
+
+
+class DataContractsSection(BaseModel):
+    """``data_contracts``: how contracts are monitored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    monitoring: MonitoringConfig = MonitoringConfig()
+
+
+class PlatformManifest(BaseModel):
+    """A floe platform manifest (``apiVersion: floe.dev/v1``, ``kind: Manifest``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    apiVersion: Literal["floe.dev/v1"]
+    kind: Literal["Manifest"]
+    metadata: dict[str, Any] = {}
+    plugins: PluginsSection = PluginsSection()
+    data_contracts: DataContractsSection = DataContractsSection()
+
+
+def default_catalog(home: Path | None = None) -> PluginSpec:
+    """The embedded catalog: pyiceberg's SQL catalog on SQLite, warehouse beside it."""
+    base = (home or DEFAULT_HOME).absolute()
+    return PluginSpec(
+        type="sql",
+        config={
+            "name": DEFAULT_CATALOG_NAME,
+            "uri": f"sqlite:///{base / 'catalog.db'}",
+            "warehouse": (base / "warehouse").as_uri(),
+        },
+    )
+
+
+def find_manifest(
+    explicit: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> Path | None:
+    """The manifest to use: ``explicit``, else ``$FLOE_MANIFEST``, else ``./manifest.yaml``."""
+    env = os.environ if env is None else env
+    if explicit is not None:
+        return _must_exist(Path(explicit), "--manifest")
+    if env.get(MANIFEST_ENV):
+        return _must_exist(Path(env[MANIFEST_ENV]), f"${MANIFEST_ENV}")
+    return DEFAULT_MANIFEST if DEFAULT_MANIFEST.is_file() else None
+
+
+def _must_exist(path: Path, origin: str) -> Path:
+    if not path.is_file():
+        raise ManifestError(
+            f"file not found (named by {origin}); check the path, or unset it to use "
+            "./manifest.yaml or the embedded default catalog under ./.floe/",
+            source=path,
+        )
+    return path
+
+
+def load_manifest(path: str | Path) -> PlatformManifest:
+    """Read and validate a manifest file; raise ``ManifestError`` saying where it is wrong."""
+    file = Path(path)
+    try:
+        text = read_text(file)
+    except FileNotFoundError:
+        raise ManifestError("file not found; check the path", source=file) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"cannot be read: {exc}", source=file) from None
+    try:
+        doc = parse_yaml(text)
+    except YamlSyntaxError as exc:
+        where = f"line {exc.line}" if exc.line else ""
+        raise ManifestError(f"malformed YAML: {exc.problem}", source=file, path=where) from None
+    if not isinstance(doc.data, dict):
+        raise ManifestError(
+            "expected a mapping with apiVersion: floe.dev/v1 and kind: Manifest", source=file
+        )
+    try:
+        return PlatformManifest.model_validate(doc.data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = list(error["loc"])
+        line = doc.line_of(loc)
+        where = format_path(loc) + (f" (line {line})" if line else "")
+        if error["type"] == "extra_forbidden":
+            what = f"unknown field '{loc[-1]}' (check the spelling)"
+        else:
+            what = str(error["msg"])
+        more = len(exc.errors()) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise ManifestError(what + suffix, source=file, path=where) from None

@@ -1,0 +1,1 @@
+"""Contract monitoring: the monitor, its checks, and how severe a finding is."""

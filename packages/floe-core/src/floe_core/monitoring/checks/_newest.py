@@ -1,0 +1,177 @@
+"""How new the data in an Iceberg table is: from manifests when they are exact, else a scan.
+
+Column upper bounds in the manifests are the exact maximum only when no delete file applies
+(a deleted row may have held the maximum) and every live data file carries a bound (or holds
+only nulls in that column). Otherwise only that one column is scanned, streaming batch by
+batch, with positional deletes applied by pyiceberg's reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from pyiceberg.manifest import DataFile
+    from pyiceberg.table import Table
+    from pyiceberg.types import NestedField
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+Method = Literal["metadata", "scan", "snapshot"]
+
+
+class UnsupportedTable(Exception):
+    """The table cannot be read exactly (equality deletes) or the column cannot be used."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Newest:
+    """The newest data time found (None: the table holds no data) and how it was found."""
+
+    value: datetime | None
+    method: Method
+    fallback_reason: str | None = None  # why the metadata path could not answer exactly
+
+
+def newest_data_commit(table: Table) -> Newest:
+    """Commit time of the newest snapshot that added data; compactions (replace) add none."""
+    from pyiceberg.table.snapshots import Operation, ancestors_of
+
+    current = table.current_snapshot()
+    if current is None or _total_records(current.summary) == 0:
+        return Newest(None, "snapshot")
+    for snapshot in ancestors_of(current, table.metadata):
+        summary = snapshot.summary
+        if summary is None or summary.operation in (Operation.REPLACE, Operation.DELETE):
+            continue
+        added = summary.get("added-records") or summary.get("added-data-files")
+        if (added is not None and int(added) > 0) or (
+            added is None and summary.operation in (Operation.APPEND, Operation.OVERWRITE)
+        ):
+            return Newest(_EPOCH + timedelta(milliseconds=snapshot.timestamp_ms), "snapshot")
+    return Newest(None, "snapshot")
+
+
+def _total_records(summary: object) -> int | None:
+    total = summary.get("total-records") if hasattr(summary, "get") else None
+    return int(total) if total is not None else None
+
+
+def find_column(table: Table, column: str) -> NestedField:
+    """The field named ``column`` (dotted for nested structs), matched case-insensitively last."""
+    from pyiceberg.types import (
+        DateType,
+        TimestampNanoType,
+        TimestampType,
+        TimestamptzNanoType,
+        TimestamptzType,
+    )
+
+    schema = table.schema()
+    try:
+        field = schema.find_field(column)
+    except ValueError:
+        try:
+            field = schema.find_field(column, case_sensitive=False)
+        except ValueError:
+            raise UnsupportedTable(
+                "column_not_found",
+                f"column '{column}' named by the freshness SLA's element does not exist in "
+                f"table {'.'.join(table.name())}; fix the element or the table",
+            ) from None
+    allowed = (TimestampType, TimestamptzType, TimestampNanoType, TimestamptzNanoType, DateType)
+    if not isinstance(field.field_type, allowed):
+        raise UnsupportedTable(
+            "unsupported_column_type",
+            f"column '{column}' is {field.field_type}, not a timestamp or date; the freshness "
+            "SLA's element must name a timestamp, timestamptz or date column",
+        )
+    return field
+
+
+def newest_column_value(table: Table, column: str, *, allow_metadata: bool = True) -> Newest:
+    """Newest value of ``column``: from manifest upper bounds when exact, else by scanning it."""
+    from pyiceberg.manifest import DataFileContent
+
+    field = find_column(table, column)
+    column = table.schema().find_column_name(field.field_id) or column
+    snapshot = table.current_snapshot()
+    if snapshot is None:
+        return Newest(None, "metadata")
+    files = [
+        entry.data_file
+        for manifest in snapshot.manifests(table.io)
+        for entry in manifest.fetch_manifest_entry(table.io)
+    ]
+    deletes = [f for f in files if f.content != DataFileContent.DATA]
+    if any(f.content == DataFileContent.EQUALITY_DELETES for f in deletes):
+        raise UnsupportedTable(
+            "equality_deletes",
+            "the table has equality delete files, which pyiceberg cannot apply; floe will not "
+            "report a freshness it cannot compute exactly",
+        )
+    if not allow_metadata:
+        reason: str | None = "metadata path disabled"
+    elif deletes:
+        reason = f"{len(deletes)} delete file(s) apply, so column bounds may include deleted rows"
+    else:
+        newest, reason = _newest_from_bounds(files, field)
+        if reason is None:
+            return Newest(_to_datetime(field, newest), "metadata")
+    return Newest(_to_datetime(field, _newest_by_scan(table, column)), "scan", reason)
+
+
+def _newest_from_bounds(files: list[DataFile], field: NestedField) -> tuple[int | None, str | None]:
+    """(newest raw value, None), None meaning all null or empty; or (None, why not exact)."""
+    from pyiceberg.conversions import from_bytes
+
+    newest: int | None = None
+    for data_file in files:
+        if data_file.record_count == 0:
+            continue
+        bound = (data_file.upper_bounds or {}).get(field.field_id)
+        if bound is None:
+            nulls = (data_file.null_value_counts or {}).get(field.field_id)
+            if nulls is not None and nulls == data_file.record_count:
+                continue
+            return None, f"data file {data_file.file_path} has no upper bound for the column"
+        value = int(from_bytes(field.field_type, bound))  # type: ignore[arg-type]
+        newest = value if newest is None else max(newest, value)
+    return newest, None
+
+
+def _newest_by_scan(table: Table, column: str) -> int | None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    newest: int | None = None
+    reader = table.scan(selected_fields=(column,)).to_arrow_batch_reader()
+    for batch in reader:
+        array: pa.Array = batch.column(0)
+        for part in column.split(".")[1:]:
+            array = pc.struct_field(array, part)
+        if len(array) == 0:
+            continue
+        integer_type = pa.int32() if array.type == pa.date32() else pa.int64()
+        value = pc.max(array.cast(integer_type)).as_py()
+        if value is not None:
+            newest = value if newest is None else max(newest, value)
+    return newest
+
+
+def _to_datetime(field: NestedField, raw: int | None) -> datetime | None:
+    from pyiceberg.types import DateType, TimestampNanoType, TimestamptzNanoType
+
+    if raw is None:
+        return None
+    if isinstance(field.field_type, DateType):
+        return _EPOCH + timedelta(days=raw)
+    if isinstance(field.field_type, TimestampNanoType | TimestamptzNanoType):
+        return _EPOCH + timedelta(microseconds=raw // 1000)
+    return _EPOCH + timedelta(microseconds=raw)

@@ -1,0 +1,102 @@
+"""What a check is, what it sees, and what it returns.
+
+A check is synchronous (pyiceberg is) and pure with respect to its context: the monitor times
+it, runs it under ``check_timeout_seconds`` and turns its findings into events.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from floe_core.contracts.model import DataContract
+from floe_core.contracts.tables import ContractTable
+from floe_core.errors import FloeError
+from floe_core.monitoring.models import (
+    CheckStatus,
+    MonitoringConfig,
+    ViolationSeverity,
+    ViolationType,
+)
+
+if TYPE_CHECKING:
+    from pyiceberg.table import Table
+
+    from floe_core.plugins.catalog import CatalogPlugin
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem a check found; becomes a ``ContractViolationEvent``. Never holds row values."""
+
+    severity: ViolationSeverity
+    message: str
+    element: str | None = None
+    expected_value: str | None = None
+    actual_value: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What a check concluded: its status, details for the result, and its findings."""
+
+    status: CheckStatus
+    details: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @classmethod
+    def skipped(cls, reason: str, **details: Any) -> CheckOutcome:
+        """The check does not apply, because ``reason``."""
+        return cls(CheckStatus.SKIPPED, {"reason": reason, **details})
+
+    @classmethod
+    def error(cls, reason: str, message: str, **details: Any) -> CheckOutcome:
+        """The check could not run; ``reason`` is a short code, ``message`` says how to fix."""
+        return cls(CheckStatus.ERROR, {"reason": reason, "message": message, **details})
+
+
+class CheckContext:
+    """What one run of checks against one contract sees; tables load once per run."""
+
+    def __init__(
+        self,
+        contract: DataContract,
+        tables: list[ContractTable],
+        catalog: CatalogPlugin,
+        config: MonitoringConfig,
+        now: datetime,
+    ) -> None:
+        self.contract = contract
+        self.tables = tables
+        self.catalog = catalog
+        self.config = config
+        self.now = now
+        self._loaded: dict[str, Table | FloeError] = {}
+        self._lock = threading.Lock()
+
+    def load_table(self, identifier: str) -> Table:
+        """The table ``identifier``, loaded once per run; ``FloeError`` if it cannot be."""
+        with self._lock:
+            if identifier not in self._loaded:
+                try:
+                    self._loaded[identifier] = self.catalog.load_table(identifier)
+                except FloeError as exc:
+                    self._loaded[identifier] = exc
+            loaded = self._loaded[identifier]
+        if isinstance(loaded, FloeError):
+            raise loaded
+        return loaded
+
+
+class Check(ABC):
+    """One kind of check; a single instance serves every run of the monitor."""
+
+    check_type: ClassVar[ViolationType]
+
+    @abstractmethod
+    def evaluate(self, ctx: CheckContext) -> CheckOutcome:
+        """Run the check against ``ctx``; raise ``FloeError`` only for catalog problems."""

@@ -1,0 +1,135 @@
+"""Run one check: in its own thread, timed, under a timeout, its findings turned into events.
+
+A check that runs out of time is reported as ``error`` with reason ``timeout`` straight away;
+its thread is a daemon, so a hung catalog call never keeps the process alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from floe_core._redact import redact
+from floe_core.contracts.model import contract_name, contract_version
+from floe_core.errors import CatalogConnectionError, FloeError, TableNotFoundError
+from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome, Finding
+from floe_core.monitoring.models import CheckResult, ContractViolationEvent
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class CheckTimeout(Exception):
+    """The check did not finish within ``check_timeout_seconds``."""
+
+
+async def run_in_daemon_thread(fn: Callable[[], T], timeout: float) -> T:
+    """``fn()`` in a daemon thread; ``CheckTimeout`` if it has not returned after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def deliver(outcome: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(outcome)  # type: ignore[arg-type]
+
+    def target() -> None:
+        try:
+            result = fn()
+        except BaseException as exc:  # handed to the awaiting coroutine, not swallowed
+            loop.call_soon_threadsafe(deliver, None, exc)
+        else:
+            loop.call_soon_threadsafe(deliver, result, None)
+
+    threading.Thread(target=target, name="floe-check", daemon=True).start()
+    try:
+        return await asyncio.wait_for(asyncio.shield(future), timeout)
+    except TimeoutError:
+        raise CheckTimeout from None
+
+
+def _outcome_of_error(exc: BaseException, check: Check, timeout: float) -> CheckOutcome:
+    if isinstance(exc, CheckTimeout):
+        return CheckOutcome.error(
+            "timeout",
+            f"the {check.check_type.value} check did not finish within {timeout:g}s "
+            "(check_timeout_seconds); the catalog or storage may be slow or unreachable",
+        )
+    if isinstance(exc, TableNotFoundError):
+        return CheckOutcome.error("table_not_found", str(exc))
+    if isinstance(exc, CatalogConnectionError):
+        return CheckOutcome.error("catalog_unreachable", str(exc))
+    if isinstance(exc, FloeError):
+        return CheckOutcome.error("error", str(exc))
+    log.error(
+        "check crashed",
+        exc_info=exc,
+        extra={"floe.check.type": check.check_type.value},
+    )
+    return CheckOutcome.error(
+        "internal_error",
+        f"the {check.check_type.value} check failed unexpectedly: "
+        f"{type(exc).__name__}: {redact(str(exc))}",
+    )
+
+
+async def run_check(
+    check: Check, ctx: CheckContext, timeout: float
+) -> tuple[CheckResult, list[ContractViolationEvent]]:
+    """Run ``check`` against ``ctx``; never raises for a problem with the table or catalog."""
+    started = time.monotonic()
+    try:
+        outcome = await run_in_daemon_thread(lambda: check.evaluate(ctx), timeout)
+    except Exception as exc:  # every failure becomes an ``error`` result with its reason
+        outcome = _outcome_of_error(exc, check, timeout)
+    duration = time.monotonic() - started
+    events = sorted(
+        (_event(ctx, check, f, duration) for f in outcome.findings),
+        key=lambda e: e.severity.rank,
+        reverse=True,
+    )
+    result = CheckResult(
+        id=str(uuid.uuid4()),
+        contract_name=contract_name(ctx.contract),
+        check_type=check.check_type,
+        status=outcome.status,
+        duration_seconds=duration,
+        timestamp=ctx.now,
+        details=outcome.details,
+        violation=events[0] if events else None,
+    )
+    return result, events
+
+
+def _event(
+    ctx: CheckContext, check: Check, finding: Finding, duration: float
+) -> ContractViolationEvent:
+    return ContractViolationEvent(
+        contract_name=contract_name(ctx.contract),
+        contract_version=contract_version(ctx.contract),
+        violation_type=check.check_type,
+        severity=finding.severity,
+        message=finding.message,
+        element=finding.element,
+        expected_value=finding.expected_value,
+        actual_value=finding.actual_value,
+        timestamp=ctx.now,
+        check_duration_seconds=duration,
+        metadata=finding.metadata,
+    )
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    from datetime import UTC
+
+    return datetime.now(UTC)

@@ -1,0 +1,70 @@
+"""CatalogPlugin: how floe reaches Iceberg tables."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from floe_core._redact import redact
+from floe_core.errors import CatalogConnectionError, TableNotFoundError
+from floe_core.plugins.metadata import PluginMetadata
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.schema import Schema
+    from pyiceberg.table import Table
+
+
+class CatalogPlugin(PluginMetadata):
+    """An Iceberg catalog. Subclasses implement ``connect``; the rest is built on it."""
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        self.config: dict[str, Any] = dict(config or {})
+        self._catalog: Catalog | None = None
+
+    @abstractmethod
+    def connect(self) -> Catalog:
+        """Return a connected pyiceberg ``Catalog``; raise ``CatalogConnectionError`` if not."""
+
+    @property
+    def catalog_name(self) -> str:
+        """The name the catalog is known by in messages."""
+        return str(self.config.get("name") or self.name)
+
+    def catalog(self) -> Catalog:
+        """The connected catalog, connecting on first use."""
+        if self._catalog is None:
+            self._catalog = self.connect()
+        return self._catalog
+
+    def load_table(self, identifier: str) -> Table:
+        """Load ``namespace.table``; raise ``TableNotFoundError`` when it does not exist."""
+        from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+        catalog = self.catalog()
+        try:
+            return catalog.load_table(identifier)
+        except (NoSuchTableError, NoSuchNamespaceError) as exc:
+            raise TableNotFoundError(
+                f"Table '{identifier}' does not exist in catalog '{self.catalog_name}'. Check the "
+                "schema object's physicalName (namespace.table) or the contract's iceberg server "
+                "namespace, and that the manifest points at the right catalog."
+            ) from exc
+        except Exception as exc:  # transport and driver errors differ per catalog backend
+            raise CatalogConnectionError(
+                f"Catalog '{self.catalog_name}' failed to load table '{identifier}': "
+                f"{type(exc).__name__}: {redact(str(exc))}"
+            ) from exc
+
+    def table_schema(self, identifier: str) -> Schema:
+        """The current schema of table ``identifier``."""
+        return self.load_table(identifier).schema()
+
+    def list_namespaces(self) -> list[str]:
+        """Every namespace in the catalog, dot-joined."""
+        return [".".join(ns) for ns in self.catalog().list_namespaces()]
+
+    def list_tables(self, namespace: str) -> list[str]:
+        """Every table in ``namespace``, as ``namespace.table``."""
+        return [".".join(ident) for ident in self.catalog().list_tables(namespace)]

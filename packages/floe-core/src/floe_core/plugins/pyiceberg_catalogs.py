@@ -1,0 +1,139 @@
+"""Built-in catalog plugins: one per pyiceberg catalog type, each a thin ``load_catalog`` call.
+
+The plugin's ``config`` is handed to ``pyiceberg.catalog.load_catalog`` as its properties, so
+anything pyiceberg documents for that catalog type works; ``config.name`` names the catalog.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import unquote
+
+from floe_core import __version__
+from floe_core._redact import redact
+from floe_core.errors import CatalogConnectionError
+from floe_core.plugins.catalog import CatalogPlugin
+from floe_core.plugins.metadata import FLOE_API_VERSION
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The file behind a SQLAlchemy SQLite URL, or None for other URLs and in-memory SQLite."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep or not scheme.startswith("sqlite"):
+        return None
+    path = unquote(rest[1:].split("?", 1)[0]) if rest.startswith("/") else ""
+    return Path(path) if path and path != ":memory:" else None
+
+
+class PyIcebergCatalogConfig(BaseModel):
+    """``name`` plus any property pyiceberg's catalog of this type accepts."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = "default"
+
+
+class PyIcebergCatalogPlugin(CatalogPlugin):
+    """A catalog reached through ``pyiceberg.catalog.load_catalog``."""
+
+    catalog_type: ClassVar[str]
+
+    @property
+    def name(self) -> str:
+        return self.catalog_type
+
+    @property
+    def version(self) -> str:
+        return __version__
+
+    @property
+    def floe_api_version(self) -> str:
+        return FLOE_API_VERSION
+
+    @property
+    def description(self) -> str:
+        return f"pyiceberg '{self.catalog_type}' catalog"
+
+    @classmethod
+    def get_config_schema(cls) -> type[PyIcebergCatalogConfig]:
+        return PyIcebergCatalogConfig
+
+    def _properties(self) -> dict[str, str]:
+        props = {k: str(v) for k, v in self.config.items() if k != "name" and v is not None}
+        props["type"] = self.catalog_type
+        return props
+
+    def connect(self) -> Catalog:
+        from pyiceberg.catalog import load_catalog
+
+        try:
+            return load_catalog(str(self.config.get("name") or "default"), **self._properties())
+        except Exception as exc:  # each backend raises its own transport errors
+            raise CatalogConnectionError(
+                f"Could not connect to {self.catalog_type} catalog '{self.catalog_name}': "
+                f"{type(exc).__name__}: {redact(str(exc))}. Check plugins.catalog.config in the "
+                "manifest (or the contract's iceberg server) and that the catalog is reachable."
+            ) from exc
+
+
+class SqlCatalogPlugin(PyIcebergCatalogPlugin):
+    """pyiceberg's SQL catalog (SQLite or PostgreSQL). A missing SQLite file is an error."""
+
+    catalog_type = "sql"
+
+    def connect(self) -> Catalog:
+        uri = str(self.config.get("uri", ""))
+        if not uri:
+            raise CatalogConnectionError(
+                f"sql catalog '{self.catalog_name}' has no 'uri'. Set plugins.catalog.config.uri, "
+                "for example sqlite:///.floe/catalog.db or postgresql+psycopg://host/db."
+            )
+        path = sqlite_path(uri)
+        if path is not None and not path.exists():
+            raise CatalogConnectionError(
+                f"sql catalog '{self.catalog_name}': the SQLite catalog {path} does not exist. "
+                "floe only reads catalogs; create it with your pipeline (or `make demo`), "
+                "or point plugins.catalog.config.uri at an existing one."
+            )
+        return super().connect()
+
+
+class RestCatalogPlugin(PyIcebergCatalogPlugin):
+    """pyiceberg's REST catalog (Polaris, Nessie, Unity, S3 Tables, Lakekeeper, ...)."""
+
+    catalog_type = "rest"
+
+
+class GlueCatalogPlugin(PyIcebergCatalogPlugin):
+    """pyiceberg's AWS Glue catalog (needs ``pyiceberg[glue]``)."""
+
+    catalog_type = "glue"
+
+
+class HiveCatalogPlugin(PyIcebergCatalogPlugin):
+    """pyiceberg's Hive metastore catalog (needs ``pyiceberg[hive]``)."""
+
+    catalog_type = "hive"
+
+
+class DynamoDbCatalogPlugin(PyIcebergCatalogPlugin):
+    """pyiceberg's DynamoDB catalog (needs ``pyiceberg[dynamodb]``)."""
+
+    catalog_type = "dynamodb"
+
+
+class BigQueryCatalogPlugin(PyIcebergCatalogPlugin):
+    """pyiceberg's BigQuery metastore catalog (needs ``pyiceberg[bigquery]``)."""
+
+    catalog_type = "bigquery"
+
+
+class InMemoryCatalogPlugin(PyIcebergCatalogPlugin):
+    """pyiceberg's in-memory catalog, for tests and experiments."""
+
+    catalog_type = "in-memory"
