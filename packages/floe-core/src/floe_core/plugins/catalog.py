@@ -49,13 +49,17 @@ class CatalogPlugin(PluginMetadata):
             raise TableNotFoundError(
                 f"Table '{identifier}' does not exist in catalog '{self.catalog_name}'. Check the "
                 "schema object's physicalName (namespace.table) or the contract's iceberg server "
-                "namespace, and that the manifest points at the right catalog."
+                f"namespace, and that the manifest points at the right catalog.{self.not_found_hint()}"
             ) from exc
         except Exception as exc:  # transport and driver errors differ per catalog backend
             raise CatalogConnectionError(
                 f"Catalog '{self.catalog_name}' failed to load table '{identifier}': "
                 f"{type(exc).__name__}: {redact(str(exc))}"
             ) from exc
+
+    def not_found_hint(self) -> str:
+        """Extra advice for a missing table, specific to the catalog backend."""
+        return ""
 
     def table_schema(self, identifier: str) -> Schema:
         """The current schema of table ``identifier``."""

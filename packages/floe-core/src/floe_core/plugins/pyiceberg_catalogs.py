@@ -102,6 +102,12 @@ class SqlCatalogPlugin(PyIcebergCatalogPlugin):
             )
         return super().connect()
 
+    def not_found_hint(self) -> str:
+        return (
+            " pyiceberg's SQL catalog keeps tables per catalog name: config.name must be the "
+            f"name the tables were created under (here '{self.catalog_name}')."
+        )
+
 
 class RestCatalogPlugin(PyIcebergCatalogPlugin):
     """pyiceberg's REST catalog (Polaris, Nessie, Unity, S3 Tables, Lakekeeper, ...)."""
