@@ -49,7 +49,8 @@ class CatalogPlugin(PluginMetadata):
             raise TableNotFoundError(
                 f"Table '{identifier}' does not exist in catalog '{self.catalog_name}'. Check the "
                 "schema object's physicalName (namespace.table) or the contract's iceberg server "
-                f"namespace, and that the manifest points at the right catalog.{self.not_found_hint()}"
+                "namespace, and that the manifest points at the right catalog."
+                + self.not_found_hint()
             ) from exc
         except Exception as exc:  # transport and driver errors differ per catalog backend
             raise CatalogConnectionError(

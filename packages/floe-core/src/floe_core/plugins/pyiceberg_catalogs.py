@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote
 
+from pydantic import BaseModel, ConfigDict
+
 from floe_core import __version__
 from floe_core._redact import redact
 from floe_core.errors import CatalogConnectionError
 from floe_core.plugins.catalog import CatalogPlugin
 from floe_core.plugins.metadata import FLOE_API_VERSION
-from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
