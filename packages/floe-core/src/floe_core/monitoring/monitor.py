@@ -35,7 +35,7 @@ from floe_core.monitoring.models import (
     RegisteredContract,
     ViolationType,
 )
-from floe_core.monitoring.runner import run_check, utcnow
+from floe_core.monitoring.runner import connect_catalog, failed_run, run_check, utcnow
 from floe_core.plugins.catalog import CatalogPlugin
 from floe_core.plugins.registry import PluginRegistry, get_registry
 from floe_core.plugins.types import PluginType
@@ -196,7 +196,12 @@ class ContractMonitor:
             registered.contract, contract_tables(registered.contract), catalog, config, now
         )
         timeout = float(config.check_timeout_seconds)
-        runs = await asyncio.gather(*(run_check(self._checks[t], ctx, timeout) for t in selected))
+        unreachable = await connect_catalog(catalog, timeout)
+        if unreachable is not None:
+            runs = [failed_run(self._checks[t], ctx, unreachable) for t in selected]
+        else:
+            checks = (run_check(self._checks[t], ctx, timeout) for t in selected)
+            runs = list(await asyncio.gather(*checks))
         for result, _ in runs:
             registered.last_check_times[result.check_type.value] = now
         return CheckReport(

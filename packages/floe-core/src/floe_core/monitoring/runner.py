@@ -12,14 +12,17 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
-from typing import TypeVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeVar
 
 from floe_core._redact import redact
 from floe_core.contracts.model import contract_name, contract_version
 from floe_core.errors import CatalogConnectionError, FloeError, TableNotFoundError
 from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome, Finding
 from floe_core.monitoring.models import CheckResult, ContractViolationEvent
+
+if TYPE_CHECKING:
+    from floe_core.plugins.catalog import CatalogPlugin
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,6 +85,28 @@ def _outcome_of_error(exc: BaseException, check: Check, timeout: float) -> Check
     )
 
 
+async def connect_catalog(catalog: CatalogPlugin, timeout: float) -> CheckOutcome | None:
+    """Connect ``catalog`` once, before the checks; the error outcome if it cannot be."""
+    try:
+        await run_in_daemon_thread(catalog.catalog, timeout)
+    except CheckTimeout:
+        return CheckOutcome.error(
+            "timeout",
+            f"catalog '{catalog.catalog_name}' did not answer within {timeout:g}s "
+            "(check_timeout_seconds)",
+        )
+    except FloeError as exc:
+        return CheckOutcome.error("catalog_unreachable", str(exc))
+    return None
+
+
+def failed_run(
+    check: Check, ctx: CheckContext, outcome: CheckOutcome
+) -> tuple[CheckResult, list[ContractViolationEvent]]:
+    """The result of a check that could not start, because of ``outcome``."""
+    return _result(check, ctx, outcome, 0.0, []), []
+
+
 async def run_check(
     check: Check, ctx: CheckContext, timeout: float
 ) -> tuple[CheckResult, list[ContractViolationEvent]]:
@@ -97,7 +122,17 @@ async def run_check(
         key=lambda e: e.severity.rank,
         reverse=True,
     )
-    result = CheckResult(
+    return _result(check, ctx, outcome, duration, events), events
+
+
+def _result(
+    check: Check,
+    ctx: CheckContext,
+    outcome: CheckOutcome,
+    duration: float,
+    events: list[ContractViolationEvent],
+) -> CheckResult:
+    return CheckResult(
         id=str(uuid.uuid4()),
         contract_name=contract_name(ctx.contract),
         check_type=check.check_type,
@@ -107,7 +142,6 @@ async def run_check(
         details=outcome.details,
         violation=events[0] if events else None,
     )
-    return result, events
 
 
 def _event(
@@ -130,6 +164,4 @@ def _event(
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
-    from datetime import UTC
-
     return datetime.now(UTC)
