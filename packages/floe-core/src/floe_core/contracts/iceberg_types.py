@@ -99,7 +99,7 @@ _PHYSICAL: dict[str, set[str]] = {
     "map": {"map"},
 }
 _PHYSICAL_KIND = {alias: kind for kind, aliases in _PHYSICAL.items() for alias in aliases}
-_PARAMS = re.compile(r"^(?P<base>[a-z_ ]+?)\s*(?:[(\[<](?P<params>.*)[)\]>])?$")
+_PARAMS = re.compile(r"^(?P<base>[a-z0-9_ ]+?)\s*(?:[(\[<](?P<params>.*)[)\]>])?$")
 
 
 def iceberg_kind(iceberg_type: IcebergType) -> str:
