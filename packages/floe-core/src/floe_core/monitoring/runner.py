@@ -47,11 +47,15 @@ async def run_in_daemon_thread(fn: Callable[[], T], timeout: float) -> T:
 
     def target() -> None:
         try:
-            result = fn()
+            result: T | None = fn()
+            error: BaseException | None = None
         except BaseException as exc:  # handed to the awaiting coroutine, not swallowed
-            loop.call_soon_threadsafe(deliver, None, exc)
-        else:
-            loop.call_soon_threadsafe(deliver, result, None)
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(deliver, result, error)
+        except RuntimeError:
+            # The loop has closed: the caller timed out and moved on; nobody awaits this.
+            log.debug("late check result discarded after timeout")
 
     threading.Thread(target=target, name="floe-check", daemon=True).start()
     try:
