@@ -33,7 +33,11 @@ _ISO_SECONDS = (365 * 86400, 30 * 86400, 7 * 86400, 86400, 3600, 60, 1)
 
 
 class DurationError(ValueError):
-    """A duration that cannot be understood; the message says what is accepted."""
+    """A duration that cannot be understood; ``field`` (value or unit) is the part at fault."""
+
+    def __init__(self, message: str, field: str = "value") -> None:
+        self.field = field
+        super().__init__(message)
 
 
 def parse_iso_duration(text: str) -> timedelta:
@@ -59,10 +63,12 @@ def parse_duration(value: object, unit: str | None) -> timedelta:
         raise DurationError(f"the value {value!r} has no unit; add unit: with one of {KNOWN_UNITS}")
     unit_text = str(unit).strip()
     if unit_text.upper().startswith("P"):
-        raise DurationError(f"unit '{unit_text}' looks like an ISO-8601 duration; put it in value")
+        raise DurationError(
+            f"unit '{unit_text}' looks like an ISO-8601 duration; put it in value", "unit"
+        )
     scale = _UNIT_SECONDS.get(unit_text.lower())
     if scale is None:
-        raise DurationError(f"unknown unit '{unit_text}'; use one of {KNOWN_UNITS}")
+        raise DurationError(f"unknown unit '{unit_text}'; use one of {KNOWN_UNITS}", "unit")
     try:
         amount = float(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
     except (TypeError, ValueError):

@@ -49,8 +49,7 @@ def freshness_slas(contract: DataContract) -> list[FreshnessSLA]:
         try:
             threshold = parse_duration(prop.value, prop.unit)
         except DurationError as exc:
-            field = "unit" if prop.unit and "unit" in str(exc) else "value"
-            raise SLAError(f"{prop.property} SLA: {exc}", f"{path}.{field}") from None
+            raise SLAError(f"{prop.property} SLA: {exc}", f"{path}.{exc.field}") from None
         element = (prop.element or contract.slaDefaultElement or "").strip()
         elements: list[str | None] = [e.strip() for e in element.split(",") if e.strip()]
         for one in elements or [None]:

@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table
+    from pyiceberg.table.snapshots import Summary
     from pyiceberg.types import NestedField
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Summary keys written by writers that keep snapshot counts (pyiceberg, Spark, Flink, Trino).
+_COUNT_KEYS = ("added-delete-files", "added-files-size", "total-data-files", "total-records")
 
 Method = Literal["metadata", "scan", "snapshot"]
 
@@ -50,12 +53,21 @@ def newest_data_commit(table: Table) -> Newest:
         summary = snapshot.summary
         if summary is None or summary.operation in (Operation.REPLACE, Operation.DELETE):
             continue
-        added = summary.get("added-records") or summary.get("added-data-files")
-        if (added is not None and int(added) > 0) or (
-            added is None and summary.operation in (Operation.APPEND, Operation.OVERWRITE)
-        ):
+        if _added_data(summary):
             return Newest(_EPOCH + timedelta(milliseconds=snapshot.timestamp_ms), "snapshot")
     return Newest(None, "snapshot")
+
+
+def _added_data(summary: Summary) -> bool:
+    """Whether a snapshot added rows: not one that only added delete files, nor an empty append."""
+    from pyiceberg.table.snapshots import Operation
+
+    added = summary.get("added-records") or summary.get("added-data-files")
+    if added is not None:
+        return int(added) > 0
+    if any(summary.get(key) is not None for key in _COUNT_KEYS):
+        return False  # the writer keeps counts and counted no data added
+    return summary.operation in (Operation.APPEND, Operation.OVERWRITE)
 
 
 def _total_records(summary: object) -> int | None:
