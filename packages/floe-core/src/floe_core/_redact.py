@@ -1,20 +1,53 @@
-"""Keep credentials out of messages: URLs lose their passwords, known secret keys their values."""
+"""Keep credentials out of messages: URL passwords, secret query values, known secret values."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 _URL_CREDENTIALS = re.compile(
     r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/\s:@]*):[^/\s@]*@"
 )
 _SECRET_KEY = re.compile(r"(secret|password|passwd|token|credential|key|auth)", re.IGNORECASE)
+_SECRET_QUERY = re.compile(
+    r"(?P<name>[?&][^=&\s]*(?:secret|password|passwd|token|credential|key|auth)[^=&\s]*)=[^&\s]*",
+    re.IGNORECASE,
+)
+# Very short values would mask unrelated text; they are not worth hiding.
+_MIN_SECRET_LENGTH = 4
 
 
-def redact(text: str) -> str:
-    """``text`` with the password of every ``scheme://user:password@host`` URL masked."""
-    return _URL_CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", text)
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with URL passwords, secret-looking query values and ``secrets`` masked."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= _MIN_SECRET_LENGTH:
+            text = text.replace(secret, "***")
+    text = _URL_CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", text)
+    return _SECRET_QUERY.sub(r"\g<name>=***", text)
+
+
+def secret_values(config: Mapping[str, Any]) -> set[str]:
+    """Values of secret-looking keys, and the passwords and secret query values of URLs."""
+    found: set[str] = set()
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            found |= secret_values(value)
+            continue
+        if not isinstance(value, str):
+            continue
+        if _SECRET_KEY.search(str(key)):
+            found.add(value)
+        if "://" in value:
+            parts = urlsplit(value)
+            if parts.password:
+                found.add(parts.password)
+            for pair in parts.query.split("&"):
+                name, _, secret = pair.partition("=")
+                if _SECRET_KEY.search(name):
+                    found.add(secret)
+    return found
 
 
 def redact_config(config: Mapping[str, Any]) -> dict[str, Any]:

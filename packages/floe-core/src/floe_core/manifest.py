@@ -123,8 +123,12 @@ def load_manifest(path: str | Path) -> PlatformManifest:
         where = format_path(loc) + (f" (line {line})" if line else "")
         if error["type"] == "extra_forbidden":
             what = f"unknown field '{loc[-1]}' (check the spelling)"
-        else:
+        elif error["type"] == "missing" or "config" in loc:  # plugin config may hold secrets
             what = str(error["msg"])
+        else:
+            found = repr(error.get("input"))
+            found = found if len(found) <= 60 else found[:57] + "..."
+            what = f"{error['msg']} (found {found})"
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ManifestError(what + suffix, source=file, path=where) from None

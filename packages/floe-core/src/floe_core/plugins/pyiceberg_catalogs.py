@@ -6,14 +6,15 @@ anything pyiceberg documents for that catalog type works; ``config.name`` names 
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict
 
 from floe_core import __version__
-from floe_core._redact import redact
 from floe_core.errors import CatalogConnectionError
 from floe_core.plugins.catalog import CatalogPlugin
 from floe_core.plugins.metadata import FLOE_API_VERSION
@@ -75,10 +76,16 @@ class PyIcebergCatalogPlugin(CatalogPlugin):
         try:
             return load_catalog(str(self.config.get("name") or "default"), **self._properties())
         except Exception as exc:  # each backend raises its own transport errors
+            problem = f"{type(exc).__name__}: {self.scrub(str(exc))}"
+            # pyiceberg reports any ImportError (a missing database driver too) as its own
+            # extra not being installed; name the module that is really missing.
+            if isinstance(exc.__cause__, ImportError):
+                cause = exc.__cause__
+                problem += f" (caused by {type(cause).__name__}: {self.scrub(str(cause))})"
             raise CatalogConnectionError(
                 f"Could not connect to {self.catalog_type} catalog '{self.catalog_name}': "
-                f"{type(exc).__name__}: {redact(str(exc))}. Check plugins.catalog.config in the "
-                "manifest (or the contract's iceberg server) and that the catalog is reachable."
+                f"{problem}. Check plugins.catalog.config in the manifest (or the contract's "
+                "iceberg server) and that the catalog is reachable."
             ) from exc
 
 
@@ -144,3 +151,14 @@ class InMemoryCatalogPlugin(PyIcebergCatalogPlugin):
     """pyiceberg's in-memory catalog, for tests and experiments."""
 
     catalog_type = "in-memory"
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        super().__init__(config)
+        # pyiceberg's default, sqlite:///:memory:, is a separate empty database in every
+        # thread, and floe runs checks in threads: share one memory database (SQLite's memdb).
+        self._shared_uri = f"sqlite:///file:/floe-{uuid.uuid4().hex}?vfs=memdb&uri=true"
+
+    def _properties(self) -> dict[str, str]:
+        props = super()._properties()
+        props.setdefault("uri", self._shared_uri)
+        return props

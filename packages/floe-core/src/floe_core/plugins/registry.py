@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, TypeVar
 
@@ -31,8 +31,7 @@ class _Candidate:
     name: str
     value: str
     distribution: str
-    entry_point: EntryPoint | None = None
-    loaded: type[PluginMetadata] | None = None
+    entry_point: EntryPoint
 
 
 def _base_class(plugin_type: PluginType) -> type[PluginMetadata]:
@@ -61,6 +60,7 @@ class PluginRegistry:
         self._entry_points_fn = entry_points_fn or (lambda group: entry_points(group=group))
         self._discovered: dict[PluginType, dict[str, list[_Candidate]]] = {}
         self._explicit: dict[PluginType, dict[str, type[PluginMetadata]]] = {}
+        self._loaded: dict[tuple[PluginType, str], type[PluginMetadata]] = {}
         self._lock = threading.Lock()
 
     def _candidates(self, plugin_type: PluginType) -> dict[str, list[_Candidate]]:
@@ -83,6 +83,12 @@ class PluginRegistry:
 
     def register(self, plugin_type: PluginType, name: str, plugin: type[PluginMetadata]) -> None:
         """Make ``plugin`` available under ``name`` without an installed distribution."""
+        base = _base_class(plugin_type)
+        if not (isinstance(plugin, type) and issubclass(plugin, base)):
+            raise IncompatiblePluginError(
+                f"{plugin_type.label} plugin '{name}' must be a subclass of {base.__name__}, "
+                f"not {plugin!r}."
+            )
         taken = self._explicit.setdefault(plugin_type, {})
         if name in taken or name in self._candidates(plugin_type):
             raise DuplicatePluginError(
@@ -114,9 +120,9 @@ class PluginRegistry:
         return self._load(plugin_type, candidates[0])
 
     def _load(self, plugin_type: PluginType, candidate: _Candidate) -> type[PluginMetadata]:
-        if candidate.loaded is not None:
-            return candidate.loaded
-        assert candidate.entry_point is not None
+        cached = self._loaded.get((plugin_type, candidate.value))
+        if cached is not None:
+            return cached
         try:
             obj = candidate.entry_point.load()
         except Exception as exc:  # any import failure inside a third-party plugin
@@ -132,11 +138,8 @@ class PluginRegistry:
                 f"points at {candidate.value}, which is not a subclass of {base.__name__}. "
                 "Its entry point must name the plugin class."
             )
-        loaded = replace(candidate, loaded=obj)
         with self._lock:
-            group = self._discovered[plugin_type][candidate.name]
-            group[group.index(candidate)] = loaded
-        return obj
+            return self._loaded.setdefault((plugin_type, candidate.value), obj)
 
     def create(self, plugin_type: PluginType, name: str, /, *args: Any, **kwargs: Any) -> Any:
         """Instantiate plugin ``name`` and check that it speaks this floe-core's plugin API."""
