@@ -25,6 +25,9 @@ from floe_core.contracts.durations import (
         ("PT6H", None, timedelta(hours=6)),
         ("P1DT30M", None, timedelta(days=1, minutes=30)),
         ("pt90s", None, timedelta(seconds=90)),
+        (500, "ms", timedelta(milliseconds=500)),
+        ("500ms", None, timedelta(milliseconds=500)),
+        ("6 h", None, timedelta(hours=6)),
     ],
 )
 def test_parse_duration_accepts_units_and_iso(value: object, unit: str | None, expected: timedelta):
@@ -43,6 +46,9 @@ def test_parse_duration_accepts_units_and_iso(value: object, unit: str | None, e
         ("PT", None, "not an ISO-8601 duration"),
         ("P1X", None, "not an ISO-8601 duration"),
         (1, "PT1H", "put it in value"),
+        (float("inf"), "d", "not a finite number"),
+        (10**30, "d", "too large"),
+        ("P9999999999D", None, "too large"),
     ],
 )
 def test_parse_duration_rejects_with_a_reason(value: object, unit: str | None, fragment: str):

@@ -27,41 +27,54 @@ class YamlDocument:
     root: yaml.Node | None
 
     def line_of(self, path: Sequence[str | int]) -> int | None:
-        """1-based line of the deepest node along ``path`` that exists."""
+        """1-based line of the deepest node along ``path`` that exists (a key's own line)."""
         node = self.root
         line = node.start_mark.line + 1 if node is not None else None
         for part in path:
-            child = _child(node, part)
-            if child is None:
+            found = _child(node, part)
+            if found is None:
                 break
-            node = child
-            line = node.start_mark.line + 1
+            node, mark = found
+            line = mark.line + 1
         return line
 
 
-def _child(node: yaml.Node | None, part: str | int) -> yaml.Node | None:
+def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node, yaml.Mark] | None:
+    """The child at ``part`` and where it starts: for a mapping entry, where its key is."""
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.value == str(part):
                 found: yaml.Node = value
-                return found
+                return found, key.start_mark
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
         child: yaml.Node = node.value[part]
-        return child
+        return child, child.start_mark
     return None
 
 
 def parse_yaml(text: str) -> YamlDocument:
     """Parse one YAML document; raise ``YamlSyntaxError`` with the line of the problem."""
+    loader = yaml.SafeLoader(text)
     try:
-        root: yaml.Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # What yaml.safe_load does, keeping the node tree: the text is parsed once.
+        root: yaml.Node | None = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "malformed YAML"
+        start = exc.context_mark
+        if exc.problem and exc.context and start and mark and start.line != mark.line:
+            # An unclosed bracket or quote is noticed lines later: say where it was opened.
+            problem += f" ({exc.context}, started on line {start.line + 1})"
         raise YamlSyntaxError(problem, mark.line + 1 if mark else None) from exc
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(str(exc), None) from exc
+    except RecursionError:  # PyYAML composes and constructs nested collections recursively
+        raise YamlSyntaxError(
+            "collections are nested too deeply to read; flatten the document", None
+        ) from None
+    finally:
+        loader.dispose()
     return YamlDocument(data, root)
 
 

@@ -5,11 +5,13 @@ Years count as 365 days and months as 30 days; ODCS itself gives no calendar for
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 
 _UNIT_SECONDS: dict[str, float] = {}
 for _names, _seconds in (
+    (("ms", "msec", "millisecond", "milliseconds"), 0.001),
     (("s", "sec", "secs", "second", "seconds"), 1),
     (("m", "min", "mins", "minute", "minutes"), 60),
     (("h", "hr", "hrs", "hour", "hours"), 3600),
@@ -22,7 +24,9 @@ for _names, _seconds in (
         _UNIT_SECONDS[_name] = _seconds
 
 #: The unit spellings accepted, for error messages.
-KNOWN_UNITS = "s, m/min, h, d, w, mo, y (or their full names), or an ISO-8601 duration like PT6H"
+KNOWN_UNITS = (
+    "ms, s, m/min, h, d, w, mo, y (or their full names), or an ISO-8601 duration like PT6H"
+)
 
 _NUM = r"(\d+(?:[.,]\d+)?)"
 _ISO = re.compile(
@@ -30,6 +34,8 @@ _ISO = re.compile(
     re.IGNORECASE,
 )
 _ISO_SECONDS = (365 * 86400, 30 * 86400, 7 * 86400, 86400, 3600, 60, 1)
+# A number and a unit in one string, as some contracts write them: "500ms", "6 h".
+_COMPACT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]+)\s*$")
 
 
 class DurationError(ValueError):
@@ -50,7 +56,7 @@ def parse_iso_duration(text: str) -> timedelta:
         for part, scale in zip(match.groups(), _ISO_SECONDS, strict=True)
         if part
     )
-    return timedelta(seconds=seconds)
+    return _timedelta(seconds, text)
 
 
 def parse_duration(value: object, unit: str | None) -> timedelta:
@@ -60,6 +66,9 @@ def parse_duration(value: object, unit: str | None) -> timedelta:
     if unit is None or not str(unit).strip():
         if isinstance(value, str) and value.strip().upper().startswith("P"):
             return _positive(parse_iso_duration(value), value)
+        compact = _COMPACT.match(value) if isinstance(value, str) else None
+        if compact:
+            return parse_duration(compact.group(1), compact.group(2))
         raise DurationError(f"the value {value!r} has no unit; add unit: with one of {KNOWN_UNITS}")
     unit_text = str(unit).strip()
     if unit_text.upper().startswith("P"):
@@ -73,7 +82,18 @@ def parse_duration(value: object, unit: str | None) -> timedelta:
         amount = float(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise DurationError(f"expected a number with unit '{unit_text}', found {value!r}") from None
-    return _positive(timedelta(seconds=amount * scale), value)
+    return _positive(_timedelta(amount * scale, value), value)
+
+
+def _timedelta(seconds: float, value: object) -> timedelta:
+    if not math.isfinite(seconds):
+        raise DurationError(f"the duration {value!r} is not a finite number")
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise DurationError(
+            f"the duration {value!r} is too large; use at most {timedelta.max.days} days"
+        ) from None
 
 
 def _positive(duration: timedelta, value: object) -> timedelta:

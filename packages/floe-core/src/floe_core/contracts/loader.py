@@ -77,7 +77,11 @@ def _check_header(data: dict[str, Any], doc: YamlDocument, source: str | Path) -
             source=source,
             path=_at("apiVersion", doc.line_of(["apiVersion"])),
         )
-    if data.get("kind") != "DataContract":
+    if "kind" not in data:
+        raise ContractError(
+            "kind is missing; an ODCS v3 contract says kind: DataContract", source=source
+        )
+    if data["kind"] != "DataContract":
         raise ContractError(
             f"kind must be DataContract, found {data.get('kind')!r}",
             source=source,
