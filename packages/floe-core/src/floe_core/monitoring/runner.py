@@ -77,15 +77,16 @@ def _outcome_of_error(exc: BaseException, check: Check, timeout: float) -> Check
         return CheckOutcome.error("catalog_unreachable", str(exc))
     if isinstance(exc, FloeError):
         return CheckOutcome.error("error", str(exc))
+    problem = f"{type(exc).__name__}: {redact(str(exc))}"
     log.error(
-        "check crashed",
-        exc_info=exc,
+        "%s check crashed: %s",
+        check.check_type.value,
+        problem,
         extra={"floe.check.type": check.check_type.value},
     )
+    log.debug("traceback of the crashed %s check", check.check_type.value, exc_info=exc)
     return CheckOutcome.error(
-        "internal_error",
-        f"the {check.check_type.value} check failed unexpectedly: "
-        f"{type(exc).__name__}: {redact(str(exc))}",
+        "internal_error", f"the {check.check_type.value} check failed unexpectedly: {problem}"
     )
 
 
