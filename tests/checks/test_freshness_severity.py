@@ -191,7 +191,8 @@ def test_latency_and_freshness_are_both_freshness_slas(lake: Any, orders: Any, p
         (6, "fortnights", "unit"),
         (1, "PT1H", "unit"),
         ("soon", "h", "value"),
-        ("6h", None, "value"),
+        ("6 fortnights", None, "unit"),
+        ("six", None, "value"),
         (0, "h", "value"),
     ],
 )

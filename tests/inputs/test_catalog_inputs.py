@@ -1,0 +1,244 @@
+"""Catalog inputs: the contract's own iceberg server, unreachable catalogs, missing tables,
+and credentials that must never reach the output.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from floe_core.testing.iceberg import catalog_config, local_catalog
+
+API = {"apiVersion": "floe.dev/v1", "kind": "Manifest"}
+SECRET = "s3cret"
+
+
+def iceberg_server(catalog_url: str, **extra: str) -> dict[str, str]:
+    return {"server": "lake", "type": "iceberg", "catalogUrl": catalog_url, **extra}
+
+
+def sqlite_server(warehouse: Path) -> dict[str, str]:
+    """An ODCS iceberg server entry reaching the ``catalog`` fixture, namespace ``sales``."""
+    config = catalog_config(warehouse)
+    return iceberg_server(
+        config["uri"], catalog=config["name"], warehouse=config["warehouse"], namespace="sales"
+    )
+
+
+def write_manifest(path: Path, catalog: dict[str, Any] | None = None) -> Path:
+    doc: dict[str, Any] = {**API, "data_contracts": {"monitoring": {"check_timeout_seconds": 20}}}
+    if catalog is not None:
+        doc["plugins"] = {"catalog": catalog}
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+@pytest.fixture
+def server_contract(
+    warehouse: Path, contract_doc: Callable[..., Any], write_contract: Callable[..., Path]
+) -> Path:
+    """The orders contract naming its table only as 'orders'; the server gives namespace and
+    catalog."""
+    doc = contract_doc(servers=[sqlite_server(warehouse)])
+    doc["schema"][0]["physicalName"] = "orders"
+    return write_contract(doc)
+
+
+def test_contract_server_used_when_manifest_names_no_catalog(
+    orders_table: Any,
+    server_contract: Path,
+    tmp_path: Path,
+    floe: Callable[..., Any],
+) -> None:
+    manifest = write_manifest(tmp_path / "no-catalog.yaml")
+    result = floe("sla", "check", server_contract, "--manifest", manifest)
+    assert result.exception is None
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "sales.orders: schema matches the contract" in result.stdout
+
+
+def test_contract_server_used_without_any_manifest(
+    orders_table: Any,
+    server_contract: Path,
+    no_manifest_env: Path,
+    floe: Callable[..., Any],
+) -> None:
+    result = floe("sla", "check", server_contract, "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert [r["status"] for r in json.loads(result.stdout)["results"]] == ["pass", "pass"]
+    assert not (no_manifest_env / ".floe").exists()  # the embedded default was not touched
+
+
+def test_manifest_catalog_beats_contract_server(
+    orders_table: Any,
+    server_contract: Path,
+    tmp_path: Path,
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+) -> None:
+    local_catalog(tmp_path / "other-lake", "other")
+    config = catalog_config(tmp_path / "other-lake", "other")
+    manifest = write_manifest(tmp_path / "other.yaml", {"type": "sql", "config": config})
+    stderr = expect_input_error(floe("sla", "check", server_contract, "--manifest", manifest))
+    assert "Table 'sales.orders' does not exist in catalog 'other'" in stderr
+
+
+@pytest.mark.parametrize("namespace_exists", [False, True], ids=["no-namespace", "no-table"])
+def test_missing_table(
+    namespace_exists: bool,
+    catalog: Any,
+    manifest: Path,
+    contract_doc: Callable[..., Any],
+    write_contract: Callable[..., Path],
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+) -> None:
+    if namespace_exists:
+        catalog.create_namespace("sales")
+    path = write_contract(contract_doc())
+    for fmt in ("table", "json"):
+        result = floe("sla", "check", path, "--manifest", manifest, "--format", fmt)
+        expect_input_error(result, "Table 'sales.orders' does not exist in catalog 'floe'")
+
+
+def test_unresolvable_table(
+    manifest: Path,
+    contract_doc: Callable[..., Any],
+    write_contract: Callable[..., Path],
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+) -> None:
+    doc = contract_doc()
+    doc["schema"][0]["physicalName"] = "orders"  # no namespace, and no iceberg server
+    result = floe("sla", "check", write_contract(doc), "--manifest", manifest)
+    expect_input_error(result, "schema object 'orders' does not say which Iceberg table")
+
+
+@pytest.mark.parametrize("via", ["contract-server", "manifest"])
+def test_unreachable_rest_catalog(
+    via: str,
+    closed_port: int,
+    tmp_path: Path,
+    contract_doc: Callable[..., Any],
+    write_contract: Callable[..., Path],
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+) -> None:
+    url = f"http://127.0.0.1:{closed_port}"
+    if via == "manifest":
+        manifest = write_manifest(
+            tmp_path / "rest.yaml", {"type": "rest", "config": {"name": "prod", "uri": url}}
+        )
+        contract = write_contract(contract_doc())
+    else:
+        manifest = write_manifest(tmp_path / "no-catalog.yaml")
+        contract = write_contract(contract_doc(servers=[iceberg_server(url, catalog="prod")]))
+    started = time.monotonic()
+    result = floe("sla", "check", contract, "--manifest", manifest)
+    elapsed = time.monotonic() - started
+    stderr = expect_input_error(result, "Could not connect to rest catalog 'prod'")
+    assert str(closed_port) in stderr
+    assert elapsed < 10, f"took {elapsed:.1f}s to give up on a closed port"
+
+
+CREDENTIAL_CASES = [
+    pytest.param(
+        "manifest",
+        {"type": "sql", "config": {"uri": f"postgresql://user:{SECRET}@127.0.0.1:1/db"}},
+        id="manifest-sql-postgresql",
+    ),
+    pytest.param(
+        "manifest",
+        {"type": "sql", "config": {"uri": f"postgresql+psycopg://user:{SECRET}@127.0.0.1:1/db"}},
+        id="manifest-sql-psycopg",
+    ),
+    pytest.param(
+        "manifest",
+        {"type": "sql", "config": {"uri": f"sqlite:///nowhere/catalog.db?password={SECRET}"}},
+        id="manifest-sql-sqlite-missing",
+    ),
+    pytest.param(
+        "manifest",
+        {
+            "type": "rest",
+            "config": {
+                "uri": f"http://user:{SECRET}@127.0.0.1:{{port}}/api",
+                "credential": f"client:{SECRET}",
+                "token": f"{SECRET}-token",
+            },
+        },
+        id="manifest-rest",
+    ),
+    pytest.param(
+        "manifest",
+        {"type": "rest", "config": {"uri": f"http://127.0.0.1:{{port}}/api?token={SECRET}&x=1"}},
+        id="manifest-rest-query-token",
+    ),
+    pytest.param(
+        "server", iceberg_server(f"postgresql://user:{SECRET}@127.0.0.1:1/db"), id="server-sql"
+    ),
+    pytest.param(
+        "server",
+        iceberg_server(f"http://127.0.0.1:{{port}}/api?access_token={SECRET}"),
+        id="server-rest-query-token",
+    ),
+    pytest.param(
+        "server",
+        iceberg_server(f"http://user:{SECRET}@127.0.0.1:{{port}}/api"),
+        id="server-rest",
+    ),
+]
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+@pytest.mark.parametrize(("where", "catalog"), CREDENTIAL_CASES)
+def test_credentials_never_reach_output(
+    where: str,
+    catalog: dict[str, Any],
+    fmt: str,
+    closed_port: int,
+    tmp_path: Path,
+    contract_doc: Callable[..., Any],
+    write_contract: Callable[..., Path],
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    catalog = json.loads(json.dumps(catalog).replace("{port}", str(closed_port)))
+    if where == "manifest":
+        manifest = write_manifest(tmp_path / "secret.yaml", catalog)
+        contract = write_contract(contract_doc())
+    else:
+        manifest = write_manifest(tmp_path / "no-catalog.yaml")
+        contract = write_contract(contract_doc(servers=[catalog]))
+    result = floe("sla", "check", contract, "--manifest", manifest, "--format", fmt)
+    expect_input_error(result)
+    assert SECRET not in result.stdout + result.stderr
+    assert SECRET not in caplog.text
+    if result.stdout.strip():
+        json.loads(result.stdout)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("psycopg2") is not None, reason="needs psycopg2 to be missing"
+)
+def test_missing_database_driver_is_named(
+    tmp_path: Path,
+    contract_doc: Callable[..., Any],
+    write_contract: Callable[..., Path],
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+) -> None:
+    uri = f"postgresql+psycopg2://user:{SECRET}@127.0.0.1:1/db"
+    manifest = write_manifest(tmp_path / "pg.yaml", {"type": "sql", "config": {"uri": uri}})
+    result = floe("sla", "check", write_contract(contract_doc()), "--manifest", manifest)
+    stderr = expect_input_error(result, "Could not connect to sql catalog")
+    assert "No module named 'psycopg2'" in stderr
+    assert SECRET not in stderr

@@ -1,0 +1,251 @@
+"""The platform manifest: where floe finds it, and what it says when the manifest is wrong.
+
+Which manifest was used shows in the error for a missing table: it names the catalog, and
+every manifest here points at its own empty catalog with its own name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from floe_core.errors import ManifestError
+from floe_core.manifest import default_catalog, find_manifest, load_manifest
+from floe_core.testing.iceberg import catalog_config, local_catalog
+
+API = {"apiVersion": "floe.dev/v1", "kind": "Manifest"}
+
+
+@pytest.fixture
+def make_manifest(tmp_path: Path) -> Callable[..., Path]:
+    """Write a manifest naming a fresh, empty local catalog called ``name``."""
+
+    def make(path: Path, name: str) -> Path:
+        local_catalog(tmp_path / f"lake-{name}", name)
+        config = catalog_config(tmp_path / f"lake-{name}", name)
+        doc = {**API, "plugins": {"catalog": {"type": "sql", "config": config}}}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(doc))
+        return path
+
+    return make
+
+
+@pytest.fixture
+def contract(write_contract: Callable[..., Path], contract_doc: Callable[..., Any]) -> Path:
+    return write_contract(contract_doc())
+
+
+def used_catalog(result: Any) -> str:
+    """The catalog a run read, from its 'does not exist in catalog' error."""
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "Table 'sales.orders' does not exist in catalog '" in result.stderr, result.stderr
+    return result.stderr.split("does not exist in catalog '")[1].split("'")[0]
+
+
+def test_explicit_manifest_beats_env_and_working_directory(
+    make_manifest: Callable[..., Path],
+    no_manifest_env: Path,
+    contract: Path,
+    floe: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_manifest(no_manifest_env / "manifest.yaml", "cwd")
+    monkeypatch.setenv("FLOE_MANIFEST", str(make_manifest(tmp_path / "env.yaml", "env")))
+    explicit = make_manifest(tmp_path / "explicit.yaml", "explicit")
+    assert used_catalog(floe("sla", "check", contract, "--manifest", explicit)) == "explicit"
+
+
+def test_env_beats_working_directory(
+    make_manifest: Callable[..., Path],
+    no_manifest_env: Path,
+    contract: Path,
+    floe: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_manifest(no_manifest_env / "manifest.yaml", "cwd")
+    monkeypatch.setenv("FLOE_MANIFEST", str(make_manifest(tmp_path / "env.yaml", "env")))
+    assert used_catalog(floe("sla", "check", contract)) == "env"
+
+
+def test_manifest_in_working_directory(
+    make_manifest: Callable[..., Path],
+    no_manifest_env: Path,
+    contract: Path,
+    floe: Callable[..., Any],
+) -> None:
+    make_manifest(no_manifest_env / "manifest.yaml", "cwd")
+    assert find_manifest() == Path("manifest.yaml")
+    assert used_catalog(floe("sla", "check", contract)) == "cwd"
+
+
+def test_find_manifest_order(tmp_path: Path, no_manifest_env: Path) -> None:
+    env_file = tmp_path / "env.yaml"
+    env_file.write_text("{}")
+    assert find_manifest(env={}) is None
+    (no_manifest_env / "manifest.yaml").write_text("{}")
+    assert find_manifest(env={}) == Path("manifest.yaml")
+    assert find_manifest(env={"FLOE_MANIFEST": str(env_file)}) == env_file
+    assert find_manifest(tmp_path / "env.yaml", env={"FLOE_MANIFEST": "elsewhere"}) == env_file
+    # An empty $FLOE_MANIFEST counts as unset.
+    assert find_manifest(env={"FLOE_MANIFEST": ""}) == Path("manifest.yaml")
+
+
+def test_embedded_default_is_sqlite_under_dot_floe(
+    no_manifest_env: Path,
+    contract: Path,
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+) -> None:
+    spec = default_catalog()
+    assert spec.type == "sql"
+    assert spec.config["uri"] == f"sqlite:///{no_manifest_env / '.floe' / 'catalog.db'}"
+    assert spec.config["warehouse"] == (no_manifest_env / ".floe" / "warehouse").as_uri()
+
+    # Nothing there yet: floe only reads catalogs, and says where it looked.
+    stderr = expect_input_error(floe("sla", "check", contract))
+    assert str(no_manifest_env / ".floe" / "catalog.db") in stderr
+    assert "does not exist" in stderr
+    assert not (no_manifest_env / ".floe").exists()
+
+
+def test_embedded_default_reads_the_catalog_under_dot_floe(
+    no_manifest_env: Path,
+    contract: Path,
+    floe: Callable[..., Any],
+) -> None:
+    local_catalog(no_manifest_env / ".floe")  # what `make demo` or a pipeline would create
+    assert used_catalog(floe("sla", "check", contract)) == "floe"
+
+
+BAD_MANIFESTS = [
+    pytest.param(
+        "apiVersion: floe.dev/v1\nkind: Manifest\nplugins:\n  catalog: [sql\n",
+        ["malformed YAML", "line 5", "flow sequence, started on line 4"],
+        id="malformed-yaml",
+    ),
+    pytest.param("- catalog\n", ["expected a mapping", "floe.dev/v1"], id="not-a-mapping"),
+    pytest.param("", ["expected a mapping"], id="empty"),
+    pytest.param(
+        "apiVersion: floe.dev/v2\nkind: Manifest\n",
+        ["apiVersion (line 1)", "'floe.dev/v1'", "found 'floe.dev/v2'"],
+        id="wrong-apiVersion",
+    ),
+    pytest.param("kind: Manifest\n", ["apiVersion", "Field required"], id="no-apiVersion"),
+    pytest.param(
+        "apiVersion: floe.dev/v1\nkind: PlatformManifest\n",
+        ["kind (line 2)", "'Manifest'", "found 'PlatformManifest'"],
+        id="wrong-kind",
+    ),
+    pytest.param(
+        "apiVersion: floe.dev/v1\nkind: Manifest\nplugin:\n  catalog:\n    type: sql\n",
+        ["unknown field 'plugin'", "(line 3)", "check the spelling"],
+        id="typo-plugin",
+    ),
+    pytest.param(
+        "apiVersion: floe.dev/v1\nkind: Manifest\nplugins:\n  catalog:\n"
+        "    type: sql\n    configs: {}\n",
+        ["plugins.catalog.configs (line 6)", "unknown field 'configs'"],
+        id="typo-nested",
+    ),
+    pytest.param(
+        "apiVersion: floe.dev/v1\nkind: Manifest\ndata_contracts:\n  monitoring:\n"
+        "    check_timeout_seconds: soon\n",
+        ["data_contracts.monitoring.check_timeout_seconds (line 5)", "found 'soon'"],
+        id="bad-monitoring-value",
+    ),
+    pytest.param(
+        "apiVersion: floe.dev/v1\nkind: Manifest\n" + "x: " + "[" * 1000 + "]" * 1000 + "\n",
+        ["malformed YAML", "nested too deeply"],
+        id="nested-too-deeply",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "fragments"), BAD_MANIFESTS)
+def test_bad_manifest(
+    text: str,
+    fragments: list[str],
+    tmp_path: Path,
+    contract: Path,
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+) -> None:
+    path = tmp_path / "bad-manifest.yaml"
+    path.write_text(text)
+    with pytest.raises(ManifestError) as info:
+        load_manifest(path)
+    assert str(info.value).startswith(f"manifest {path}")
+    for fragment in fragments:
+        assert fragment in str(info.value)
+    expect_input_error(floe("sla", "check", contract, "--manifest", path), str(path), *fragments)
+
+
+def test_bad_manifest_from_env(
+    tmp_path: Path,
+    no_manifest_env: Path,
+    contract: Path,
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "env-manifest.yaml"
+    path.write_text("apiVersion: floe.dev/v1\nkind: Manifest\nplugin: {}\n")
+    monkeypatch.setenv("FLOE_MANIFEST", str(path))
+    expect_input_error(floe("sla", "check", contract), str(path), "unknown field 'plugin'")
+
+
+def test_bad_manifest_in_working_directory(
+    no_manifest_env: Path,
+    contract: Path,
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+) -> None:
+    (no_manifest_env / "manifest.yaml").write_text("apiVersion: floe.dev/v1\nkind: Manifest\n:")
+    expect_input_error(floe("sla", "check", contract), "manifest.yaml", "malformed YAML")
+
+
+def test_missing_manifest_option_file(
+    tmp_path: Path,
+    contract: Path,
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+) -> None:
+    path = tmp_path / "no-such-manifest.yaml"
+    stderr = expect_input_error(floe("sla", "check", contract, "--manifest", path), str(path))
+    assert "file not found (named by --manifest)" in stderr
+
+
+def test_missing_env_manifest_file(
+    tmp_path: Path,
+    no_manifest_env: Path,
+    contract: Path,
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "gone.yaml"
+    monkeypatch.setenv("FLOE_MANIFEST", str(path))
+    stderr = expect_input_error(floe("sla", "check", contract), str(path))
+    assert "file not found (named by $FLOE_MANIFEST)" in stderr
+
+
+def test_unknown_catalog_plugin_type(
+    tmp_path: Path,
+    contract: Path,
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+) -> None:
+    path = tmp_path / "manifest.yaml"
+    path.write_text(yaml.safe_dump({**API, "plugins": {"catalog": {"type": "sqll"}}}))
+    stderr = expect_input_error(floe("sla", "check", contract, "--manifest", path))
+    assert "'sqll' not found in entry-point group floe.catalogs" in stderr
+    assert "either misspelled or not installed" in stderr
+    assert "Installed: " in stderr
+    assert "sql" in stderr.split("Installed: ")[1]
