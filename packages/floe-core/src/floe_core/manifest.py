@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
 from floe_core._yaml import YamlSyntaxError, format_path, parse_yaml, read_text
 from floe_core.errors import ManifestError
@@ -59,6 +59,12 @@ class PlatformManifest(BaseModel):
     metadata: dict[str, Any] = {}
     plugins: PluginsSection = PluginsSection()
     data_contracts: DataContractsSection = DataContractsSection()
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        """The file this manifest was read from, if any."""
+        return self._source
 
 
 def default_catalog(home: Path | None = None) -> PluginSpec:
@@ -115,7 +121,7 @@ def load_manifest(path: str | Path) -> PlatformManifest:
             "expected a mapping with apiVersion: floe.dev/v1 and kind: Manifest", source=file
         )
     try:
-        return PlatformManifest.model_validate(doc.data)
+        manifest = PlatformManifest.model_validate(doc.data)
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = list(error["loc"])
@@ -132,3 +138,5 @@ def load_manifest(path: str | Path) -> PlatformManifest:
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ManifestError(what + suffix, source=file, path=where) from None
+    manifest._source = file
+    return manifest

@@ -23,7 +23,12 @@ from pydantic import ValidationError
 from floe_core.contracts.loader import load_contract
 from floe_core.contracts.model import DataContract, contract_name, contract_version
 from floe_core.contracts.tables import contract_tables, iceberg_server
-from floe_core.errors import ContractNotRegisteredError, InputError, ManifestError
+from floe_core.errors import (
+    ContractNotRegisteredError,
+    InputError,
+    ManifestError,
+    PluginError,
+)
 from floe_core.manifest import PlatformManifest, PluginSpec, default_catalog, load_manifest
 from floe_core.monitoring.checks.base import Check, CheckContext
 from floe_core.monitoring.checks.freshness import FreshnessCheck
@@ -82,6 +87,7 @@ class ContractMonitor:
         self._home = home
         self._contracts: dict[str, RegisteredContract] = {}
         self._catalogs: dict[str, CatalogPlugin] = {}
+        self._manifest_source: Path | None = None
 
     @classmethod
     def from_manifest(
@@ -92,7 +98,11 @@ class ContractMonitor:
             manifest = load_manifest(manifest)
         if manifest is None:
             return cls(**kwargs)
-        return cls(manifest.data_contracts.monitoring, catalog=manifest.plugins.catalog, **kwargs)
+        monitor = cls(
+            manifest.data_contracts.monitoring, catalog=manifest.plugins.catalog, **kwargs
+        )
+        monitor._manifest_source = manifest.source
+        return monitor
 
     @property
     def available_checks(self) -> list[ViolationType]:
@@ -170,17 +180,26 @@ class ContractMonitor:
         return self._catalogs[key]
 
     def _create_catalog(self, spec: PluginSpec) -> CatalogPlugin:
-        cls = self._registry.get(PluginType.CATALOG, spec.type)
-        schema = cls.get_config_schema()
-        if schema is not None:
-            try:
-                schema.model_validate(spec.config)
-            except ValidationError as exc:
-                raise ManifestError(
-                    f"config of catalog plugin '{spec.type}' is invalid: {exc.errors()[0]['msg']}",
-                    path="plugins.catalog.config",
-                ) from None
-        plugin: CatalogPlugin = self._registry.create(PluginType.CATALOG, spec.type, spec.config)
+        try:
+            cls = self._registry.get(PluginType.CATALOG, spec.type)
+            schema = cls.get_config_schema()
+            if schema is not None:
+                try:
+                    schema.model_validate(spec.config)
+                except ValidationError as exc:
+                    raise PluginError(
+                        f"config of catalog plugin '{spec.type}' is invalid: "
+                        f"{exc.errors()[0]['msg']}"
+                    ) from None
+            plugin: CatalogPlugin = self._registry.create(
+                PluginType.CATALOG, spec.type, spec.config
+            )
+        except PluginError as exc:
+            if spec is not self._catalog:
+                raise
+            raise ManifestError(
+                str(exc), source=self._manifest_source, path="plugins.catalog"
+            ) from None
         return plugin
 
     async def run(
