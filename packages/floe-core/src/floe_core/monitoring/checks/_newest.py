@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table
     from pyiceberg.table.snapshots import Summary
     from pyiceberg.types import NestedField
+
+    from floe_core.monitoring.checks._manifests import ManifestSummaries
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Summary keys written by writers that keep snapshot counts (pyiceberg, Spark, Flink, Trino).
@@ -107,55 +108,44 @@ def find_column(table: Table, column: str) -> NestedField:
     return field
 
 
-def newest_column_value(table: Table, column: str, *, allow_metadata: bool = True) -> Newest:
-    """Newest value of ``column``: from manifest upper bounds when exact, else by scanning it."""
-    from pyiceberg.manifest import DataFileContent
+def newest_column_value(
+    table: Table,
+    column: str,
+    *,
+    allow_metadata: bool = True,
+    summaries: ManifestSummaries | None = None,
+) -> Newest:
+    """Newest value of ``column``: from manifest upper bounds when exact, else by scanning it.
+
+    Pass the same ``summaries`` from one call to the next to read each manifest only once.
+    """
+    from floe_core.monitoring.checks._manifests import ManifestSummaries
 
     field = find_column(table, column)
     column = table.schema().find_column_name(field.field_id) or column
     snapshot = table.current_snapshot()
     if snapshot is None:
         return Newest(None, "metadata")
-    files = [
-        entry.data_file
-        for manifest in snapshot.manifests(table.io)
-        for entry in manifest.fetch_manifest_entry(table.io)
-    ]
-    deletes = [f for f in files if f.content != DataFileContent.DATA]
-    if any(f.content == DataFileContent.EQUALITY_DELETES for f in deletes):
+    summaries = summaries or ManifestSummaries()
+    parts = [summaries.get(table.io, m, field) for m in snapshot.manifests(table.io)]
+    if any(part.equality_delete_files for part in parts):
         raise UnsupportedTable(
             "equality_deletes",
             "the table has equality delete files, which pyiceberg cannot apply; floe will not "
             "report a freshness it cannot compute exactly",
         )
+    deletes = sum(part.delete_files for part in parts)
+    inexact = next((part.inexact for part in parts if part.inexact), None)
     if not allow_metadata:
-        reason: str | None = "metadata path disabled"
+        reason = "metadata path disabled"
     elif deletes:
-        reason = f"{len(deletes)} delete file(s) apply, so column bounds may include deleted rows"
+        reason = f"{deletes} delete file(s) apply, so column bounds may include deleted rows"
+    elif inexact:
+        reason = inexact
     else:
-        newest, reason = _newest_from_bounds(files, field)
-        if reason is None:
-            return Newest(_to_datetime(field, newest), "metadata")
+        newest = max((part.newest for part in parts if part.newest is not None), default=None)
+        return Newest(_to_datetime(field, newest), "metadata")
     return Newest(_to_datetime(field, _newest_by_scan(table, column)), "scan", reason)
-
-
-def _newest_from_bounds(files: list[DataFile], field: NestedField) -> tuple[int | None, str | None]:
-    """(newest raw value, None), None meaning all null or empty; or (None, why not exact)."""
-    from pyiceberg.conversions import from_bytes
-
-    newest: int | None = None
-    for data_file in files:
-        if data_file.record_count == 0:
-            continue
-        bound = (data_file.upper_bounds or {}).get(field.field_id)
-        if bound is None:
-            nulls = (data_file.null_value_counts or {}).get(field.field_id)
-            if nulls is not None and nulls == data_file.record_count:
-                continue
-            return None, f"data file {data_file.file_path} has no upper bound for the column"
-        value = int(from_bytes(field.field_type, bound))  # type: ignore[arg-type]
-        newest = value if newest is None else max(newest, value)
-    return newest, None
 
 
 def _newest_by_scan(table: Table, column: str) -> int | None:

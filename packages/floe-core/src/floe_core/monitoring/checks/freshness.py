@@ -8,6 +8,7 @@ from typing import Any
 from floe_core.contracts.durations import format_duration
 from floe_core.contracts.sla import FreshnessSLA, freshness_slas
 from floe_core.contracts.tables import ContractTable
+from floe_core.monitoring.checks._manifests import ManifestSummaries
 from floe_core.monitoring.checks._newest import (
     Newest,
     UnsupportedTable,
@@ -26,6 +27,8 @@ class FreshnessCheck(Check):
 
     def __init__(self, *, allow_metadata: bool = True) -> None:
         self.allow_metadata = allow_metadata
+        # Manifests never change: one check instance serves every run and reads each once.
+        self.summaries = ManifestSummaries()
 
     def evaluate(self, ctx: CheckContext) -> CheckOutcome:
         slas = freshness_slas(ctx.contract)
@@ -58,7 +61,9 @@ class FreshnessCheck(Check):
     def _newest(self, table: Any, sla: FreshnessSLA) -> Newest:
         if sla.column is None:
             return newest_data_commit(table)
-        return newest_column_value(table, sla.column, allow_metadata=self.allow_metadata)
+        return newest_column_value(
+            table, sla.column, allow_metadata=self.allow_metadata, summaries=self.summaries
+        )
 
     def _judge(
         self, ctx: CheckContext, sla: FreshnessSLA, table: ContractTable, newest: Newest
