@@ -1,12 +1,13 @@
-"""Read Iceberg manifests fast, and remember what immutable manifests said.
+"""Read Iceberg manifest lists and manifests fast, and remember what immutable files said.
 
-pyiceberg's ``ManifestFile.fetch_manifest_entry`` converts and resolves the Avro schema of
-every manifest it opens (about 1 ms each), although the manifests a writer produces share one
-schema. ``ManifestReader`` resolves each distinct schema once. Should pyiceberg's Avro
-internals change shape, it falls back to the public API.
+pyiceberg's ``AvroFile`` converts and resolves the Avro schema of every file it opens (about
+1 ms each), although the manifests a writer produces share one schema. Here each distinct
+schema is resolved once per process. Should pyiceberg's Avro internals change shape, reading
+falls back to its public API.
 
-Manifest files are never modified after they are written, so ``ManifestSummaries`` keeps
-what one said about a column by path: a long-lived check reads only manifests added since.
+Manifest lists and manifests are never modified after they are written, so
+``ManifestSummaries`` keeps what each said, by path: a long-lived check reads only the files
+added since its last run.
 """
 
 from __future__ import annotations
@@ -14,92 +15,130 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from pyiceberg.io import FileIO
     from pyiceberg.manifest import DataFile, ManifestFile
+    from pyiceberg.table.snapshots import Snapshot
     from pyiceberg.types import NestedField
 
 log = logging.getLogger(__name__)
+K = TypeVar("K")
+V = TypeVar("V")
+
+_LIST, _MANIFEST = "manifest-list", "manifest"
+_readers: dict[tuple[str, str], Any] = {}
+_readers_lock = threading.Lock()
+_fast = True
 
 
-class ManifestReader:
-    """Reads the live files of manifests, with one resolved Avro reader per distinct schema."""
+def _resolved_reader(kind: str, header: Any) -> Any:
+    """The pyiceberg reader of ``kind`` files with this header's schema, resolved once."""
+    from pyiceberg.avro.file import _SCHEMA_KEY
+    from pyiceberg.avro.resolver import resolve_reader
+    from pyiceberg.manifest import (
+        DEFAULT_READ_VERSION,
+        MANIFEST_ENTRY_SCHEMAS,
+        MANIFEST_LIST_FILE_SCHEMAS,
+        DataFile,
+        DataFileContent,
+        FileFormat,
+        ManifestContent,
+        ManifestEntry,
+        ManifestEntryStatus,
+        ManifestFile,
+        PartitionFieldSummary,
+    )
 
-    def __init__(self) -> None:
-        self._header: Any = None
-        self._readers: dict[str, Any] = {}
-        self._fast = True
-        self._lock = threading.Lock()
-
-    def live_files(self, io: FileIO, manifest: ManifestFile) -> list[DataFile]:
-        """Data and delete files the manifest lists as added or existing."""
-        if self._fast:
-            try:
-                return self._read_fast(io, manifest)
-            except Exception as exc:  # pyiceberg internals moved: use the public API from now on
-                log.warning("fast manifest reading unavailable, using pyiceberg's: %s", exc)
-                self._fast = False
-        return [entry.data_file for entry in manifest.fetch_manifest_entry(io)]
-
-    def _read_fast(self, io: FileIO, manifest: ManifestFile) -> list[DataFile]:
-        from pyiceberg.avro.decoder import new_decoder
-        from pyiceberg.avro.file import _SCHEMA_KEY, SYNC_SIZE
-        from pyiceberg.manifest import ManifestEntryStatus
-
-        with io.new_input(manifest.manifest_path).open() as stream:
-            decoder = new_decoder(stream.read())
-        header = self._header_reader().read(decoder)
-        reader = self._entry_reader(header.meta[_SCHEMA_KEY], header)
-        codec = header.compression_codec()
-        files: list[DataFile] = []
-        while True:
-            try:
-                count = decoder.read_int()
-            except EOFError:
-                return files
-            block = decoder.read_bytes()
-            block_decoder = new_decoder(codec.decompress(block) if codec else block)
-            for _ in range(count):
-                entry = reader.read(block_decoder)
-                if entry.status != ManifestEntryStatus.DELETED:
-                    files.append(entry.data_file)
-            decoder.read(SYNC_SIZE)
-
-    def _header_reader(self) -> Any:
-        with self._lock:
-            if self._header is None:
-                from pyiceberg.avro.file import META_SCHEMA, AvroFileHeader
-                from pyiceberg.avro.resolver import construct_reader
-
-                self._header = construct_reader(META_SCHEMA, {-1: AvroFileHeader})
-            return self._header
-
-    def _entry_reader(self, schema_json: str, header: Any) -> Any:
-        with self._lock:
-            reader = self._readers.get(schema_json)
-            if reader is None:
-                from pyiceberg.avro.resolver import resolve_reader
-                from pyiceberg.manifest import (
-                    DEFAULT_READ_VERSION,
-                    MANIFEST_ENTRY_SCHEMAS,
-                    DataFile,
-                    DataFileContent,
-                    FileFormat,
-                    ManifestEntry,
-                    ManifestEntryStatus,
+    key = (kind, header.meta[_SCHEMA_KEY])
+    with _readers_lock:
+        reader = _readers.get(key)
+        if reader is None:
+            if kind == _LIST:  # as pyiceberg.manifest.read_manifest_list reads them
+                reader = resolve_reader(
+                    header.get_schema(),
+                    MANIFEST_LIST_FILE_SCHEMAS[DEFAULT_READ_VERSION],
+                    {-1: ManifestFile, 508: PartitionFieldSummary},
+                    {517: ManifestContent},
                 )
-
+            else:  # as ManifestFile.fetch_manifest_entry reads them
                 reader = resolve_reader(
                     header.get_schema(),
                     MANIFEST_ENTRY_SCHEMAS[DEFAULT_READ_VERSION],
                     {-1: ManifestEntry, 2: DataFile},
                     {0: ManifestEntryStatus, 101: FileFormat, 134: DataFileContent},
                 )
-                self._readers[schema_json] = reader
-            return reader
+            _readers[key] = reader
+        return reader
+
+
+def _header_reader() -> Any:
+    with _readers_lock:
+        reader = _readers.get(("header", ""))
+        if reader is None:
+            from pyiceberg.avro.file import META_SCHEMA, AvroFileHeader
+            from pyiceberg.avro.resolver import construct_reader
+
+            reader = _readers[("header", "")] = construct_reader(META_SCHEMA, {-1: AvroFileHeader})
+        return reader
+
+
+def _read_avro(io: FileIO, path: str, kind: str) -> Iterator[Any]:
+    """Every record of the Avro file at ``path``, read as pyiceberg's ``AvroFile`` would."""
+    from pyiceberg.avro.decoder import new_decoder
+    from pyiceberg.avro.file import SYNC_SIZE
+
+    with io.new_input(path).open() as stream:
+        decoder = new_decoder(stream.read())
+    header = _header_reader().read(decoder)
+    reader = _resolved_reader(kind, header)
+    codec = header.compression_codec()
+    while True:
+        try:
+            count = decoder.read_int()
+        except EOFError:
+            return
+        block = decoder.read_bytes()
+        block_decoder = new_decoder(codec.decompress(block) if codec else block)
+        for _ in range(count):
+            yield reader.read(block_decoder)
+        decoder.read(SYNC_SIZE)
+
+
+def _with_fallback(fast: Callable[[], V], public: Callable[[], V]) -> V:
+    global _fast
+    if _fast:
+        try:
+            return fast()
+        except Exception as exc:  # pyiceberg internals moved: use the public API from now on
+            log.warning("fast manifest reading unavailable, using pyiceberg's: %s", exc)
+            _fast = False
+    return public()
+
+
+def read_manifest_list(io: FileIO, snapshot: Snapshot) -> list[ManifestFile]:
+    """The manifests of ``snapshot``."""
+    return _with_fallback(
+        lambda: list(_read_avro(io, snapshot.manifest_list, _LIST)),
+        lambda: snapshot.manifests(io),
+    )
+
+
+def read_live_files(io: FileIO, manifest: ManifestFile) -> list[DataFile]:
+    """Data and delete files ``manifest`` lists as added or existing."""
+    from pyiceberg.manifest import ManifestEntryStatus
+
+    return _with_fallback(
+        lambda: [
+            entry.data_file
+            for entry in _read_avro(io, manifest.manifest_path, _MANIFEST)
+            if entry.status != ManifestEntryStatus.DELETED
+        ],
+        lambda: [entry.data_file for entry in manifest.fetch_manifest_entry(io)],
+    )
 
 
 @dataclass(frozen=True)
@@ -138,25 +177,47 @@ def summarize(files: list[DataFile], field: NestedField) -> ColumnSummary:
     return ColumnSummary(newest, inexact, deletes, equality)
 
 
-class ManifestSummaries:
-    """``ColumnSummary`` per (manifest path, field id, type), least recently used dropped."""
-
-    def __init__(self, reader: ManifestReader | None = None, capacity: int = 100_000) -> None:
-        self.reader = reader or ManifestReader()
+class _LRU(Generic[K, V]):
+    def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._cache: OrderedDict[tuple[str, int, str], ColumnSummary] = OrderedDict()
+        self._items: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, io: FileIO, manifest: ManifestFile, field: NestedField) -> ColumnSummary:
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get_or_compute(self, key: K, compute: Callable[[], V]) -> V:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return value
+
+
+class ManifestSummaries:
+    """Manifest lists by path and ``ColumnSummary`` by (manifest, column), least recent dropped."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._lists: _LRU[str, list[ManifestFile]] = _LRU(max(capacity // 100, 16))
+        self._columns: _LRU[tuple[str, int, str], ColumnSummary] = _LRU(capacity)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def manifests(self, io: FileIO, snapshot: Snapshot) -> list[ManifestFile]:
+        """The manifests of ``snapshot``, its manifest list read at most once."""
+        return self._lists.get_or_compute(
+            snapshot.manifest_list, lambda: read_manifest_list(io, snapshot)
+        )
+
+    def column(self, io: FileIO, manifest: ManifestFile, field: NestedField) -> ColumnSummary:
         """What ``manifest`` says about ``field``, read at most once."""
         key = (manifest.manifest_path, field.field_id, str(field.field_type))
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        summary = summarize(self.reader.live_files(io, manifest), field)
-        with self._lock:
-            self._cache[key] = summary
-            while len(self._cache) > self.capacity:
-                self._cache.popitem(last=False)
-        return summary
+        return self._columns.get_or_compute(
+            key, lambda: summarize(read_live_files(io, manifest), field)
+        )

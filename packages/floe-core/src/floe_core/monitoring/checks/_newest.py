@@ -126,8 +126,9 @@ def newest_column_value(
     snapshot = table.current_snapshot()
     if snapshot is None:
         return Newest(None, "metadata")
-    summaries = summaries or ManifestSummaries()
-    parts = [summaries.get(table.io, m, field) for m in snapshot.manifests(table.io)]
+    summaries = summaries if summaries is not None else ManifestSummaries()
+    manifests = summaries.manifests(table.io, snapshot)
+    parts = [summaries.column(table.io, manifest, field) for manifest in manifests]
     if any(part.equality_delete_files for part in parts):
         raise UnsupportedTable(
             "equality_deletes",

@@ -1,0 +1,108 @@
+"""Timing helpers, the result rows every benchmark returns, and the final table."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Wall times of repeated runs of one thing, in seconds."""
+
+    samples: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def min(self) -> float:
+        return min(self.samples)
+
+    @property
+    def max(self) -> float:
+        return max(self.samples)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "n": len(self.samples),
+            "median_s": self.median,
+            "min_s": self.min,
+            "max_s": self.max,
+            "samples_s": list(self.samples),
+        }
+
+    def brief(self) -> str:
+        """``median 12.3 ms, min 11.9 ms (n=25)``."""
+        return f"median {ms(self.median)}, min {ms(self.min)} (n={len(self.samples)})"
+
+
+def timed(fn: Callable[[], T], repeat: int) -> tuple[Timings, list[T]]:
+    """Run ``fn`` ``repeat`` times; the wall time of each run and what each returned."""
+    samples: list[float] = []
+    values: list[T] = []
+    for _ in range(repeat):
+        started = time.monotonic()
+        values.append(fn())
+        samples.append(time.monotonic() - started)
+    return Timings(tuple(samples)), values
+
+
+def ms(seconds: float) -> str:
+    """A duration for people: ``850 µs``, ``12.3 ms``, ``1.42 s``."""
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the summary table; ``met`` is None for figures given only for context."""
+
+    benchmark: str
+    configuration: str
+    figures: str
+    ratio: str = ""
+    target: str = ""
+    met: bool | None = None
+
+
+@dataclass
+class Section:
+    """What one benchmark measured: summary rows, JSON figures and notes for the reader."""
+
+    name: str
+    rows: list[Row] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def render_table(rows: list[Row]) -> str:
+    """A plain-text table that stays readable in a terminal and in CI logs."""
+    header = ("benchmark", "configuration", "figures", "ratio", "target", "met")
+    cells = [header] + [
+        (
+            r.benchmark,
+            r.configuration,
+            r.figures,
+            r.ratio,
+            r.target,
+            "" if r.met is None else ("MET" if r.met else "NOT MET"),
+        )
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
+    rule = "-+-".join("-" * w for w in widths)
+
+    def line(values: tuple[str, ...]) -> str:
+        return " | ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    return "\n".join([line(cells[0]), rule, *(line(c) for c in cells[1:])])

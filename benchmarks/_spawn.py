@@ -1,0 +1,63 @@
+"""Run one command and measure that process alone: exit code, wall and CPU time, peak RSS.
+
+Used as a script, ``python _spawn.py STDOUT_FILE STDERR_FILE COMMAND...``, which prints the
+figures as JSON. The benchmark does not spawn the command itself because Linux carries the
+spawning process's peak RSS across ``exec`` into the child's ``ru_maxrss``; the benchmark
+process holds hundreds of MiB, this one a few.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    """One finished process: exit code, wall and CPU seconds, peak RSS, captured output."""
+
+    exit_code: int
+    wall: float
+    cpu: float
+    max_rss_kib: int
+    stdout: str
+    stderr: str
+
+
+def measure(argv: list[str], env: dict[str, str] | None = None) -> ProcessRun:
+    """Run ``argv`` to completion from a small launcher process and measure it."""
+    with TemporaryDirectory(prefix="floe-bench-") as tmp:
+        out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        launcher = [sys.executable, __file__, str(out), str(err), *argv]
+        done = subprocess.run(launcher, env=env, capture_output=True, text=True, check=True)
+        figures = json.loads(done.stdout)
+        return ProcessRun(**figures, stdout=out.read_text(), stderr=err.read_text())
+
+
+def _launch(stdout: str, stderr: str, argv: list[str]) -> dict[str, float | int]:
+    with open(stdout, "wb") as out, open(stderr, "wb") as err:
+        actions = [
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_DUP2, out.fileno(), 1),
+            (os.POSIX_SPAWN_DUP2, err.fileno(), 2),
+        ]
+        started = time.monotonic()
+        pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.monotonic() - started
+    return {
+        "exit_code": os.waitstatus_to_exitcode(status),
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "max_rss_kib": usage.ru_maxrss,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(_launch(sys.argv[1], sys.argv[2], sys.argv[3:])))

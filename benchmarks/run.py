@@ -1,0 +1,173 @@
+"""floe benchmarks: measure, print a side-by-side comparison, write results/latest.json.
+
+    .venv/bin/python benchmarks/run.py                  # full: 10M rows / 100 files, 1M rows e2e
+    .venv/bin/python benchmarks/run.py --quick          # smoke test in well under a minute
+    .venv/bin/python benchmarks/run.py --only e2e --repeat 11
+
+Generated tables are cached in benchmarks/.data/ by row and file count and reused when
+present; delete that directory (or run ``make clean``) to regenerate them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from _e2e import E2EConfig, run_e2e
+from _freshness import FreshnessConfig, run_freshness
+from _report import Row, Section, render_table
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+BENCHMARKS = ("freshness", "e2e")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Benchmark floe's freshness paths and the floe sla check command.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--rows-large", type=int, default=10_000_000, help="rows, freshness")
+    parser.add_argument("--files-large", type=int, default=100, help="data files, freshness")
+    parser.add_argument("--rows-e2e", type=int, default=1_000_000, help="rows, floe sla check")
+    parser.add_argument("--files-e2e", type=int, default=10, help="data files, floe sla check")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=7,
+        help="runs of the scan path and of each command; the metadata path runs 5x as many",
+    )
+    parser.add_argument("--only", choices=BENCHMARKS, help="run one benchmark")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 200k rows in 20 files, 50k rows e2e, 3 repetitions",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="profile the metadata path even if it is fast"
+    )
+    parser.add_argument(
+        "--no-importtime", action="store_true", help="skip the -X importtime breakdown"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when a target is not met (for CI)"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rows_large, args.files_large = 200_000, 20
+        args.rows_e2e, args.files_e2e = 50_000, 5
+        args.repeat = min(args.repeat, 3)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    cpu_before = cpu_seconds()
+    sections: list[Section] = []
+    if args.only in (None, "freshness"):
+        print(f"freshness: {args.rows_large:,} rows in {args.files_large} files ...", flush=True)
+        config = FreshnessConfig(args.rows_large, args.files_large, args.repeat, args.profile)
+        sections.append(run_freshness(config))
+    if args.only in (None, "e2e"):
+        print(f"e2e: floe sla check on {args.rows_e2e:,} rows ...", flush=True)
+        e2e = E2EConfig(args.rows_e2e, args.files_e2e, args.repeat, not args.no_importtime)
+        sections.append(run_e2e(e2e))
+
+    rows: list[Row] = [row for s in sections for row in s.rows]
+    others = others_share(cpu_before, cpu_seconds(), time.monotonic() - started)
+    print()
+    for section in sections:
+        for note in section.notes:
+            print(f"[{section.name}] {note}")
+    if others is not None:
+        contended = "; figures are noisy, trust min over median" if others > 0.1 else ""
+        print(f"other processes used {others:.0%} of the machine's CPU during the run{contended}")
+    print()
+    print(render_table(rows))
+    write_results(args, sections, time.monotonic() - started, others)
+    print(f"\nfigures written to {args.output}")
+    missed = [f"{r.benchmark} [{r.configuration}]" for r in rows if r.met is False]
+    for miss in missed:
+        print(f"target not met: {miss}")
+    return 1 if missed and args.check else 0
+
+
+def write_results(
+    args: argparse.Namespace, sections: list[Section], elapsed: float, others: float | None
+) -> None:
+    doc: dict[str, Any] = {
+        "written_at": datetime.now(UTC).isoformat(),
+        "elapsed_s": round(elapsed, 1),
+        "other_processes_cpu_share": others,
+        "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "environment": environment(),
+        "benchmarks": {s.name: s.figures for s in sections},
+        "summary": [
+            {
+                "benchmark": r.benchmark,
+                "configuration": r.configuration,
+                "figures": r.figures,
+                "ratio": r.ratio,
+                "target": r.target,
+                "met": r.met,
+            }
+            for r in (row for s in sections for row in s.rows)
+        ],
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def cpu_seconds() -> tuple[float, float] | None:
+    """(CPU seconds the whole machine has used, CPU seconds this run has used), on Linux."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    machine = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    own = sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+        )
+    )
+    return machine, own
+
+
+def others_share(
+    before: tuple[float, float] | None, after: tuple[float, float] | None, elapsed: float
+) -> float | None:
+    """The share of all CPUs that other processes used between ``before`` and ``after``."""
+    if before is None or after is None or elapsed <= 0:
+        return None
+    others = (after[0] - before[0]) - (after[1] - before[1])
+    return max(others, 0.0) / (elapsed * (os.cpu_count() or 1))
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "packages": {
+            name: version(name) for name in ("floe-core", "pyiceberg", "pyarrow", "pydantic")
+        },
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
