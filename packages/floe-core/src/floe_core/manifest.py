@@ -39,6 +39,8 @@ class PluginsSection(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     catalog: PluginSpec | None = None
+    compute: PluginSpec | None = None  # default: the built-in duckdb compute plugin
+    quality: PluginSpec | None = None  # default: the built-in duckdb quality plugin
 
 
 class DataContractsSection(BaseModel):

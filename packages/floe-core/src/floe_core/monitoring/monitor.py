@@ -29,13 +29,20 @@ from floe_core.errors import (
     ManifestError,
     PluginError,
 )
-from floe_core.manifest import PlatformManifest, PluginSpec, default_catalog, load_manifest
+from floe_core.manifest import (
+    PlatformManifest,
+    PluginSpec,
+    PluginsSection,
+    default_catalog,
+    load_manifest,
+)
 from floe_core.monitoring.checks.base import Check, CheckContext
 from floe_core.monitoring.checks.freshness import FreshnessCheck
 from floe_core.monitoring.checks.schema_drift import SchemaDriftCheck
 from floe_core.monitoring.models import (
     CheckReport,
     CheckResult,
+    ContractViolationEvent,
     MonitoringConfig,
     RegisteredContract,
     ViolationType,
@@ -76,6 +83,7 @@ class ContractMonitor:
         catalog: PluginSpec | CatalogPlugin | None = None,
         checks: Mapping[ViolationType, Check] | None = None,
         registry: PluginRegistry | None = None,
+        plugins: PluginsSection | None = None,
         clock: Callable[[], datetime] = utcnow,
         home: Path | None = None,
     ) -> None:
@@ -88,6 +96,7 @@ class ContractMonitor:
         self._contracts: dict[str, RegisteredContract] = {}
         self._catalogs: dict[str, CatalogPlugin] = {}
         self._manifest_source: Path | None = None
+        self._plugins = plugins or PluginsSection()
 
     @classmethod
     def from_manifest(
@@ -99,7 +108,10 @@ class ContractMonitor:
         if manifest is None:
             return cls(**kwargs)
         monitor = cls(
-            manifest.data_contracts.monitoring, catalog=manifest.plugins.catalog, **kwargs
+            manifest.data_contracts.monitoring,
+            catalog=manifest.plugins.catalog,
+            plugins=manifest.plugins,
+            **kwargs,
         )
         monitor._manifest_source = manifest.source
         return monitor
@@ -212,15 +224,24 @@ class ContractMonitor:
         catalog = self.catalog_for(registered)
         now = self._clock()
         ctx = CheckContext(
-            registered.contract, contract_tables(registered.contract), catalog, config, now
+            registered.contract,
+            contract_tables(registered.contract),
+            catalog,
+            config,
+            now,
+            plugins=self._plugins,
+            registry=self._registry,
+            contract_key=registered.contract_name,
         )
         timeout = float(config.check_timeout_seconds)
         unreachable = await connect_catalog(catalog, timeout)
-        if unreachable is not None:
-            runs = [failed_run(self._checks[t], ctx, unreachable) for t in selected]
-        else:
-            checks = (run_check(self._checks[t], ctx, timeout) for t in selected)
-            runs = list(await asyncio.gather(*checks))
+
+        async def one(check: Check) -> tuple[CheckResult, list[ContractViolationEvent]]:
+            if unreachable is not None and check.needs_catalog:
+                return failed_run(check, ctx, unreachable)
+            return await run_check(check, ctx, timeout)
+
+        runs = list(await asyncio.gather(*(one(self._checks[t]) for t in selected)))
         for result, _ in runs:
             registered.last_check_times[result.check_type.value] = now
         return CheckReport(

@@ -23,6 +23,8 @@ P = TypeVar("P", bound=PluginMetadata)
 # The base class a plugin of each kind must derive from, imported only when needed.
 _BASE_CLASSES: dict[PluginType, str] = {
     PluginType.CATALOG: "floe_core.plugins.catalog:CatalogPlugin",
+    PluginType.COMPUTE: "floe_core.plugins.compute:ComputePlugin",
+    PluginType.QUALITY: "floe_core.plugins.quality:QualityPlugin",
 }
 
 

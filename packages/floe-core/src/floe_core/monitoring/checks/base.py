@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from floe_core.contracts.model import DataContract
 from floe_core.contracts.tables import ContractTable
 from floe_core.errors import FloeError
+from floe_core.manifest import PluginsSection
 from floe_core.monitoring.models import (
     CheckStatus,
     MonitoringConfig,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from pyiceberg.table import Table
 
     from floe_core.plugins.catalog import CatalogPlugin
+    from floe_core.plugins.registry import PluginRegistry
 
 
 @dataclass(frozen=True)
@@ -69,12 +71,23 @@ class CheckContext:
         catalog: CatalogPlugin,
         config: MonitoringConfig,
         now: datetime,
+        *,
+        plugins: PluginsSection | None = None,
+        registry: PluginRegistry | None = None,
+        contract_key: str = "",
     ) -> None:
         self.contract = contract
         self.tables = tables
         self.catalog = catalog
         self.config = config
         self.now = now
+        self.plugins = plugins or PluginsSection()  # the manifest's plugin choices
+        if registry is None:
+            from floe_core.plugins.registry import get_registry
+
+            registry = get_registry()
+        self.registry = registry
+        self.contract_key = contract_key  # the registered name, for checks that keep history
         self._loaded: dict[str, Table | FloeError] = {}
         self._lock = threading.Lock()
 
@@ -96,6 +109,8 @@ class Check(ABC):
     """One kind of check; a single instance serves every run of the monitor."""
 
     check_type: ClassVar[ViolationType]
+    #: Whether the check needs a reachable catalog; if not, it runs even when there is none.
+    needs_catalog: ClassVar[bool] = True
 
     @abstractmethod
     def evaluate(self, ctx: CheckContext) -> CheckOutcome:
