@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from floe_core.cli.errors import EXIT_USAGE, CliError, reports_floe_errors
+
+if TYPE_CHECKING:
+    from floe_core.monitoring.models import CheckReport
 
 # Check types this floe-core runs; kept here (not imported) so that --help stays fast.
 CHECK_TYPES = ("freshness", "schema_drift")
@@ -103,11 +108,10 @@ def check(
     raise SystemExit(status)
 
 
-def judge(report: object, fail_on: str) -> tuple[int, str]:
+def judge(report: CheckReport, fail_on: str) -> tuple[int, str]:
     """The exit status for a report, and a sentence saying why."""
-    from floe_core.monitoring.models import CheckReport, CheckStatus, ViolationSeverity
+    from floe_core.monitoring.models import CheckStatus, ViolationSeverity
 
-    assert isinstance(report, CheckReport)
     floor = ViolationSeverity(fail_on)
     failing = [v for v in report.violations if v.severity.rank >= floor.rank]
     errored = [r for r in report.results if r.status is CheckStatus.ERROR]
