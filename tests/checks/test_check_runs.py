@@ -64,8 +64,12 @@ def test_checks_without_their_sla_are_skipped_with_a_reason(
     report = lake.run(contract, now=NOW)
 
     by_type = {r.check_type: r for r in report.results}
-    assert set(by_type) == {ViolationType.FRESHNESS, ViolationType.SCHEMA_DRIFT}
-    for result in report.results:
+    assert set(by_type) == set(ViolationType)
+    # Availability needs no SLA to probe; every other check is skipped, saying why.
+    assert by_type.pop(ViolationType.AVAILABILITY).status is CheckStatus.PASS
+    assert "endOfSupport" in by_type[ViolationType.DEPRECATION].details["reason"]
+    assert "quality" in by_type[ViolationType.QUALITY].details["reason"]
+    for result in by_type.values():
         assert result.status is CheckStatus.SKIPPED
         assert result.violation is None
     assert "latency" in by_type[ViolationType.FRESHNESS].details["reason"]
@@ -124,12 +128,18 @@ def test_a_missing_table_is_an_error_for_each_check(lake: Any) -> None:
 
     report = lake.run(contract, now=NOW)
 
-    assert len(report.results) == 2
-    for result in report.results:
+    by_type = {r.check_type: r for r in report.results}
+    # A missing table is an availability failure; the checks that read it cannot run.
+    availability = by_type.pop(ViolationType.AVAILABILITY)
+    assert availability.status is CheckStatus.FAIL
+    assert [v.violation_type for v in report.violations] == [ViolationType.AVAILABILITY]
+    assert by_type.pop(ViolationType.DEPRECATION).status is CheckStatus.SKIPPED
+    assert by_type.pop(ViolationType.QUALITY).status is CheckStatus.SKIPPED  # no rules
+    assert set(by_type) == {ViolationType.FRESHNESS, ViolationType.SCHEMA_DRIFT}
+    for result in by_type.values():
         assert result.status is CheckStatus.ERROR
         assert result.details["reason"] == "table_not_found"
         assert "sales.orders" in result.details["message"]
-    assert report.violations == []
 
 
 def test_tables_resolve_through_the_iceberg_server_namespace(lake: Any) -> None:
@@ -153,8 +163,14 @@ def test_a_schema_object_without_a_table_is_an_error_that_says_how_to_fix_it(lak
         sla=[{"property": "latency", "value": 6, "unit": "h"}],
     )
 
-    report = lake.run(contract, now=NOW)
+    catalog_checks = [
+        ViolationType.FRESHNESS,
+        ViolationType.SCHEMA_DRIFT,
+        ViolationType.AVAILABILITY,
+    ]
+    report = lake.run(contract, now=NOW, types=catalog_checks)
 
+    assert [r.check_type for r in report.results] == catalog_checks
     for result in report.results:
         assert result.status is CheckStatus.ERROR
         assert result.details["reason"] == "table_unresolved"

@@ -61,6 +61,9 @@ def test_json_is_one_report_object_with_early_warnings(lake: Any) -> None:
     assert {r["check_type"]: r["status"] for r in document["results"]} == {
         "freshness": "pass",
         "schema_drift": "skipped",
+        "quality": "skipped",
+        "availability": "pass",
+        "deprecation": "skipped",
     }
     [event] = document["violations"]
     assert event["severity"] == "info"
@@ -251,10 +254,22 @@ def test_a_check_that_cannot_run_exits_2_and_still_prints_the_report(lake: Any) 
     assert "equality delete" in result.stderr
 
 
-def test_missing_table_exits_2(lake: Any) -> None:
+def test_missing_table_is_an_availability_violation(lake: Any) -> None:
     lake.catalog.create_namespace("sales")
 
     result, document = lake.cli(freshness_contract(lake))
+
+    assert result.exit_code == 1, result.stderr
+    assert document is not None
+    [event] = document["violations"]
+    assert (event["violation_type"], event["severity"]) == ("availability", "error")
+    assert result_of(document, "freshness")["details"]["reason"] == "table_not_found"
+
+
+def test_missing_table_exits_2_without_the_availability_check(lake: Any) -> None:
+    lake.catalog.create_namespace("sales")
+
+    result, document = lake.cli(freshness_contract(lake), "--check", "freshness")
 
     assert result.exit_code == 2
     assert document is not None

@@ -1,5 +1,9 @@
 """Catalog inputs: the contract's own iceberg server, unreachable catalogs, missing tables,
 and credentials that must never reach the output.
+
+An unreachable catalog or a missing table is an availability failure: exit 1 with one
+availability violation, the other checks erroring with the reason. Run without the
+availability check (``--check freshness``), floe could not check: exit 2.
 """
 
 from __future__ import annotations
@@ -30,6 +34,44 @@ def sqlite_server(warehouse: Path) -> dict[str, str]:
     return iceberg_server(
         config["uri"], catalog=config["name"], warehouse=config["warehouse"], namespace="sales"
     )
+
+
+def expect_unavailable(
+    result: Any, caplog: pytest.LogCaptureFixture, reason: str, *fragments: str
+) -> str:
+    """Assert exit 1 with one availability violation and the other checks erroring with
+    ``reason``, no traceback; each fragment is in the violation and the errors. Returns the
+    violation's message (from the JSON report, or the table's text)."""
+    everything = result.stdout + result.stderr
+    assert result.exception is None, f"unexpected exception: {result.exception!r}"
+    assert "Traceback" not in everything
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    assert result.exit_code == 1, everything
+    assert not [line for line in everything.splitlines() if line.startswith("Error")]
+    assert result.stderr.strip() == ""
+    if not result.stdout.lstrip().startswith("{"):
+        # A table for people: the violation and the erroring checks, whatever the wrapping.
+        text = " ".join(result.stdout.replace("│", " ").split())
+        assert "FAIL: 1 violation(s) (1 error)" in text
+        assert f"freshness ERROR {reason}:" in text
+        assert f"schema_drift ERROR {reason}:" in text
+        assert "availability FAIL" in text
+        return text
+    report = json.loads(result.stdout)
+    [violation] = report["violations"]
+    assert violation["violation_type"] == "availability"
+    assert violation["severity"] == "error"
+    assert violation["metadata"]["reason"] == reason
+    results = {r["check_type"]: r for r in report["results"]}
+    assert results["availability"]["status"] == "fail"
+    assert results["availability"]["details"]["probe"]["reason"] == reason
+    for other in ("freshness", "schema_drift"):
+        assert results[other]["status"] == "error", results[other]
+        assert results[other]["details"]["reason"] == reason
+    for fragment in fragments:
+        assert fragment in violation["message"], f"{fragment!r} not in {violation['message']!r}"
+        assert fragment in results["freshness"]["details"]["message"]
+    return str(violation["message"])
 
 
 def write_manifest(path: Path, catalog: dict[str, Any] | None = None) -> Path:
@@ -72,7 +114,9 @@ def test_contract_server_used_without_any_manifest(
 ) -> None:
     result = floe("sla", "check", server_contract, "--format", "json")
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert [r["status"] for r in json.loads(result.stdout)["results"]] == ["pass", "pass"]
+    statuses = {r["check_type"]: r["status"] for r in json.loads(result.stdout)["results"]}
+    assert statuses["freshness"] == statuses["schema_drift"] == "pass"
+    assert statuses["availability"] == "pass"
     assert not (no_manifest_env / ".floe").exists()  # the embedded default was not touched
 
 
@@ -81,13 +125,15 @@ def test_manifest_catalog_beats_contract_server(
     server_contract: Path,
     tmp_path: Path,
     floe: Callable[..., Any],
-    expect_input_error: Callable[..., str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     local_catalog(tmp_path / "other-lake", "other")
     config = catalog_config(tmp_path / "other-lake", "other")
     manifest = write_manifest(tmp_path / "other.yaml", {"type": "sql", "config": config})
-    stderr = expect_input_error(floe("sla", "check", server_contract, "--manifest", manifest))
-    assert "Table 'sales.orders' does not exist in catalog 'other'" in stderr
+    result = floe("sla", "check", server_contract, "--manifest", manifest, "--format", "json")
+    expect_unavailable(
+        result, caplog, "table_not_found", "Table 'sales.orders' does not exist in catalog 'other'"
+    )
 
 
 @pytest.mark.parametrize("namespace_exists", [False, True], ids=["no-namespace", "no-table"])
@@ -99,13 +145,21 @@ def test_missing_table(
     write_contract: Callable[..., Path],
     floe: Callable[..., Any],
     expect_input_error: Callable[..., str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     if namespace_exists:
         catalog.create_namespace("sales")
     path = write_contract(contract_doc())
+    missing = "Table 'sales.orders' does not exist in catalog 'floe'"
     for fmt in ("table", "json"):
         result = floe("sla", "check", path, "--manifest", manifest, "--format", fmt)
-        expect_input_error(result, "Table 'sales.orders' does not exist in catalog 'floe'")
+        assert missing in expect_unavailable(result, caplog, "table_not_found", missing)
+    # Without the availability check, floe could not check anything: a usage error.
+    for fmt in ("table", "json"):
+        result = floe(
+            "sla", "check", path, "--manifest", manifest, "--format", fmt, "--check", "freshness"
+        )
+        expect_input_error(result, missing)
 
 
 def test_unresolvable_table(
@@ -130,6 +184,7 @@ def test_unreachable_rest_catalog(
     write_contract: Callable[..., Path],
     floe: Callable[..., Any],
     expect_input_error: Callable[..., str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     url = f"http://127.0.0.1:{closed_port}"
     if via == "manifest":
@@ -141,11 +196,17 @@ def test_unreachable_rest_catalog(
         manifest = write_manifest(tmp_path / "no-catalog.yaml")
         contract = write_contract(contract_doc(servers=[iceberg_server(url, catalog="prod")]))
     started = time.monotonic()
-    result = floe("sla", "check", contract, "--manifest", manifest)
+    result = floe("sla", "check", contract, "--manifest", manifest, "--format", "json")
     elapsed = time.monotonic() - started
+    message = expect_unavailable(
+        result, caplog, "catalog_unreachable", "Could not connect to rest catalog 'prod'"
+    )
+    assert str(closed_port) in message
+    assert elapsed < 10, f"took {elapsed:.1f}s to give up on a closed port"
+
+    result = floe("sla", "check", contract, "--manifest", manifest, "--check", "freshness")
     stderr = expect_input_error(result, "Could not connect to rest catalog 'prod'")
     assert str(closed_port) in stderr
-    assert elapsed < 10, f"took {elapsed:.1f}s to give up on a closed port"
 
 
 CREDENTIAL_CASES = [
@@ -219,11 +280,22 @@ def test_credentials_never_reach_output(
         manifest = write_manifest(tmp_path / "no-catalog.yaml")
         contract = write_contract(contract_doc(servers=[catalog]))
     result = floe("sla", "check", contract, "--manifest", manifest, "--format", fmt)
+    expect_unavailable(result, caplog, "catalog_unreachable")
+    assert SECRET not in result.stdout + result.stderr
+    assert SECRET not in caplog.text
+    if fmt == "json":
+        json.loads(result.stdout)
+    # Every log record, the availability check's too, goes to stderr with -vv.
+    verbose = floe("-vv", "sla", "check", contract, "--manifest", manifest, "--format", fmt)
+    assert verbose.exit_code == 1
+    assert "is unavailable" in verbose.stderr
+    assert SECRET not in verbose.stdout + verbose.stderr
+    result = floe(
+        "sla", "check", contract, "--manifest", manifest, "--format", fmt, "--check", "freshness"
+    )
     expect_input_error(result)
     assert SECRET not in result.stdout + result.stderr
     assert SECRET not in caplog.text
-    if result.stdout.strip():
-        json.loads(result.stdout)
 
 
 @pytest.mark.skipif(
@@ -234,11 +306,14 @@ def test_missing_database_driver_is_named(
     contract_doc: Callable[..., Any],
     write_contract: Callable[..., Path],
     floe: Callable[..., Any],
-    expect_input_error: Callable[..., str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     uri = f"postgresql+psycopg2://user:{SECRET}@127.0.0.1:1/db"
     manifest = write_manifest(tmp_path / "pg.yaml", {"type": "sql", "config": {"uri": uri}})
-    result = floe("sla", "check", write_contract(contract_doc()), "--manifest", manifest)
-    stderr = expect_input_error(result, "Could not connect to sql catalog")
-    assert "No module named 'psycopg2'" in stderr
-    assert SECRET not in stderr
+    contract = write_contract(contract_doc())
+    result = floe("sla", "check", contract, "--manifest", manifest, "--format", "json")
+    message = expect_unavailable(
+        result, caplog, "catalog_unreachable", "Could not connect to sql catalog"
+    )
+    assert "No module named 'psycopg2'" in message
+    assert SECRET not in result.stdout + result.stderr

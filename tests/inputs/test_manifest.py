@@ -1,11 +1,14 @@
 """The platform manifest: where floe finds it, and what it says when the manifest is wrong.
 
 Which manifest was used shows in the error for a missing table: it names the catalog, and
-every manifest here points at its own empty catalog with its own name.
+every manifest here points at its own empty catalog with its own name. The runs check
+freshness only, which cannot run on a missing table (exit 2, one ``Error:`` line); with the
+availability check as well, a missing table is a violation (tests/inputs/test_catalog_inputs.py).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,9 @@ def contract(write_contract: Callable[..., Path], contract_doc: Callable[..., An
     return write_contract(contract_doc())
 
 
+FRESHNESS_ONLY = ("--check", "freshness")
+
+
 def used_catalog(result: Any) -> str:
     """The catalog a run read, from its 'does not exist in catalog' error."""
     assert result.exit_code == 2, result.stdout + result.stderr
@@ -58,7 +64,8 @@ def test_explicit_manifest_beats_env_and_working_directory(
     make_manifest(no_manifest_env / "manifest.yaml", "cwd")
     monkeypatch.setenv("FLOE_MANIFEST", str(make_manifest(tmp_path / "env.yaml", "env")))
     explicit = make_manifest(tmp_path / "explicit.yaml", "explicit")
-    assert used_catalog(floe("sla", "check", contract, "--manifest", explicit)) == "explicit"
+    result = floe("sla", "check", contract, "--manifest", explicit, *FRESHNESS_ONLY)
+    assert used_catalog(result) == "explicit"
 
 
 def test_env_beats_working_directory(
@@ -71,7 +78,7 @@ def test_env_beats_working_directory(
 ) -> None:
     make_manifest(no_manifest_env / "manifest.yaml", "cwd")
     monkeypatch.setenv("FLOE_MANIFEST", str(make_manifest(tmp_path / "env.yaml", "env")))
-    assert used_catalog(floe("sla", "check", contract)) == "env"
+    assert used_catalog(floe("sla", "check", contract, *FRESHNESS_ONLY)) == "env"
 
 
 def test_manifest_in_working_directory(
@@ -82,7 +89,7 @@ def test_manifest_in_working_directory(
 ) -> None:
     make_manifest(no_manifest_env / "manifest.yaml", "cwd")
     assert find_manifest() == Path("manifest.yaml")
-    assert used_catalog(floe("sla", "check", contract)) == "cwd"
+    assert used_catalog(floe("sla", "check", contract, *FRESHNESS_ONLY)) == "cwd"
 
 
 def test_find_manifest_order(tmp_path: Path, no_manifest_env: Path) -> None:
@@ -109,9 +116,16 @@ def test_embedded_default_is_sqlite_under_dot_floe(
     assert spec.config["warehouse"] == (no_manifest_env / ".floe" / "warehouse").as_uri()
 
     # Nothing there yet: floe only reads catalogs, and says where it looked.
-    stderr = expect_input_error(floe("sla", "check", contract))
+    stderr = expect_input_error(floe("sla", "check", contract, *FRESHNESS_ONLY))
     assert str(no_manifest_env / ".floe" / "catalog.db") in stderr
     assert "does not exist" in stderr
+    assert not (no_manifest_env / ".floe").exists()
+    # All checks: the missing catalog is an availability failure, and still nothing is created.
+    result = floe("sla", "check", contract, "--format", "json")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    [violation] = json.loads(result.stdout)["violations"]
+    assert violation["violation_type"] == "availability"
+    assert str(no_manifest_env / ".floe" / "catalog.db") in violation["message"]
     assert not (no_manifest_env / ".floe").exists()
 
 
@@ -121,7 +135,7 @@ def test_embedded_default_reads_the_catalog_under_dot_floe(
     floe: Callable[..., Any],
 ) -> None:
     local_catalog(no_manifest_env / ".floe")  # what `make demo` or a pipeline would create
-    assert used_catalog(floe("sla", "check", contract)) == "floe"
+    assert used_catalog(floe("sla", "check", contract, *FRESHNESS_ONLY)) == "floe"
 
 
 BAD_MANIFESTS = [

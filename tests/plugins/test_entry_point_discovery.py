@@ -123,7 +123,7 @@ def write_inputs(tmp_path: Path, config: dict[str, str]) -> tuple[Path, Path]:
 
 def test_cli_uses_the_installed_plugin(plugin_site: Path, tmp_path: Path) -> None:
     manifest, contract = write_inputs(tmp_path, {"name": "scratch"})
-    args = ["sla", "check", str(contract), "--manifest", str(manifest)]
+    args = ["sla", "check", str(contract), "--manifest", str(manifest), "--check", "schema_drift"]
     done = run(plugin_site, "-c", CLI, *args)
     # The plugin's catalog is empty: the table is missing from *its* catalog.
     assert done.returncode == 2, done.stdout + done.stderr

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, Protocol
 
 import click
 
+from floe_core.contracts.durations import format_duration
 from floe_core.monitoring.models import (
     CheckReport,
     CheckResult,
     CheckStatus,
     ViolationSeverity,
+    ViolationType,
 )
 
 _STATUS_STYLE = {
@@ -103,30 +107,66 @@ def summarize(result: CheckResult) -> str:
         return f"skipped: {details.get('reason', '')}"
     if result.status is CheckStatus.ERROR:
         return f"{details.get('reason', 'error')}: {details.get('message', '')}"
-    tables = details.get("tables", [])
+    return _SUMMARIES[result.check_type](details)
+
+
+def _freshness(details: dict[str, Any]) -> str:
     parts = []
-    for table in tables:
-        if "age_seconds" in table:
-            from datetime import timedelta
-
-            from floe_core.contracts.durations import format_duration
-
-            if table["age_seconds"] is None:
-                parts.append(f"{table['table']}: no data")
-                continue
-            age = format_duration(timedelta(seconds=table["age_seconds"]))
-            sla = format_duration(timedelta(seconds=table["threshold_seconds"]))
-            parts.append(
-                f"{table['table']}: newest data {age} old, SLA {sla} "
-                f"({table['consumed_pct']:.0f}% used, via {table['method']})"
-            )
-        elif "changes" in table:
-            changes = table["changes"]
-            parts.append(
-                f"{table['table']}: "
-                + ("schema matches the contract" if not changes else f"{changes} change(s)")
-            )
+    for table in details.get("tables", []):
+        if table["age_seconds"] is None:
+            parts.append(f"{table['table']}: no data")
+            continue
+        age = format_duration(timedelta(seconds=table["age_seconds"]))
+        sla = format_duration(timedelta(seconds=table["threshold_seconds"]))
+        parts.append(
+            f"{table['table']}: newest data {age} old, SLA {sla} "
+            f"({table['consumed_pct']:.0f}% used, via {table['method']})"
+        )
     return "; ".join(parts)
+
+
+def _schema_drift(details: dict[str, Any]) -> str:
+    return "; ".join(
+        f"{table['table']}: "
+        + (f"{table['changes']} change(s)" if table["changes"] else "schema matches the contract")
+        for table in details.get("tables", [])
+    )
+
+
+def _quality(details: dict[str, Any]) -> str:
+    rules = details.get("rules", [])
+    failed = sum(rule.get("status") == "fail" for rule in rules)
+    score = details.get("quality_score")
+    shown = f"quality score {score:.1f}/100; " if isinstance(score, int | float) else ""
+    return f"{shown}{len(rules) - failed} of {len(rules)} rule(s) passed"
+
+
+def _availability(details: dict[str, Any]) -> str:
+    target = details.get("target_pct")
+    against = f" against a {target:g}% SLA" if target is not None else " (no availability SLA)"
+    return (
+        f"uptime {details['uptime_pct']:g}%{against} over {details['probes_in_window']} "
+        f"probe(s) in 24h; {details['consecutive_failures']} failure(s) in a row"
+    )
+
+
+def _deprecation(details: dict[str, Any]) -> str:
+    parts = [f"status {details['status']}"] if details.get("status") else []
+    for key, label in (("end_of_support", "end of support"), ("end_of_life", "end of life")):
+        if details.get(key):
+            parts.append(f"{label} {details[key]}")
+    if details.get("replaced_by"):
+        parts.append(f"replaced by {details['replaced_by']}")
+    return ", ".join(parts)
+
+
+_SUMMARIES: dict[ViolationType, Callable[[dict[str, Any]], str]] = {
+    ViolationType.FRESHNESS: _freshness,
+    ViolationType.SCHEMA_DRIFT: _schema_drift,
+    ViolationType.QUALITY: _quality,
+    ViolationType.AVAILABILITY: _availability,
+    ViolationType.DEPRECATION: _deprecation,
+}
 
 
 def make_output(fmt: str) -> Output:

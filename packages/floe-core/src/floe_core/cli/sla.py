@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from floe_core.monitoring.models import CheckReport
 
 # Check types this floe-core runs; kept here (not imported) so that --help stays fast.
-CHECK_TYPES = ("freshness", "schema_drift")
+CHECK_TYPES = ("freshness", "schema_drift", "quality", "availability", "deprecation")
 SEVERITIES = ("info", "warning", "error", "critical")
 
 EXIT_OK = 0
@@ -63,19 +63,25 @@ def check(
     """Check CONTRACT_FILE (an ODCS v3 YAML contract) against its live Iceberg tables now.
 
     \b
-    Checks:
+    Checks (all by default):
       freshness     age of the newest data against the latency (or freshness) SLA in
                     slaProperties; INFO at 80% of the SLA used, WARNING at 90%, ERROR
                     once it is exceeded (beyond clock_skew_tolerance_seconds)
       schema_drift  the live table schema against the contract's properties: columns
                     added, removed, retyped, nullability and primary-key changes
+      quality       the contract's ODCS quality rules (library metrics and sql), answered
+                    from Iceberg metadata where exact, else in one DuckDB pass
+      availability  the catalog answers, every table's metadata loads and the compute
+                    engine responds, against the availability SLA; a missing table or an
+                    unreachable catalog is an availability violation
+      deprecation   status deprecated/retired and the endOfSupport/endOfLife dates
 
     \b
     Exit status:
       0  no violation reaches --fail-on
       1  a violation reaches --fail-on
-      2  floe could not check: bad option, manifest or contract, unreachable catalog,
-         missing table, or a check that errored or timed out
+      2  floe could not check: bad option, manifest or contract, or a check that
+         errored or timed out (with no violation reaching --fail-on)
 
     \b
     Examples:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 
 from floe_core.contracts.durations import DurationError, parse_duration
 from floe_core.contracts.model import DataContract
@@ -56,3 +57,62 @@ def freshness_slas(contract: DataContract) -> list[FreshnessSLA]:
             table, column = split_element(one, object_names) if one else (None, None)
             slas.append(FreshnessSLA(threshold, table, column or None, path))
     return slas
+
+
+#: ``slaProperties[].property`` names read as an availability SLA.
+AVAILABILITY_PROPERTIES = frozenset({"availability"})
+_PERCENT_UNITS = frozenset({"%", "percent", "percentage", "pct"})
+
+
+@dataclass(frozen=True)
+class AvailabilitySLA:
+    """Probes must succeed ``target_pct`` percent of the time (exact, as written)."""
+
+    target_pct: Decimal  # in (0, 100]
+    path: str  # where it is in the contract, such as slaProperties[1]
+
+
+def availability_slas(contract: DataContract) -> list[AvailabilitySLA]:
+    """Every availability SLA (``value: 99.9, unit: percent`` or ``value: 99.9%``)."""
+    slas: list[AvailabilitySLA] = []
+    for index, prop in enumerate(contract.slaProperties or []):
+        if (prop.property or "").strip().lower() not in AVAILABILITY_PROPERTIES:
+            continue
+        path = f"slaProperties[{index}]"
+        target = _percent(prop.property or "", prop.value, prop.unit, path)
+        slas.append(AvailabilitySLA(target, path))
+    return slas
+
+
+def _percent(name: str, value: object, unit: str | None, path: str) -> Decimal:
+    unit_text = (unit or "").strip()
+    if unit_text and unit_text.lower() not in _PERCENT_UNITS:
+        raise SLAError(
+            f"{name} SLA: unknown unit '{unit_text}'; an availability is a percentage, "
+            "write unit: percent (or %)",
+            f"{path}.unit",
+        )
+    text = str(value).strip() if isinstance(value, str | int | float) else ""
+    if isinstance(value, bool) or not text:
+        raise SLAError(
+            f"{name} SLA: expected a percentage such as 99.9, found {value!r}", f"{path}.value"
+        )
+    has_sign = text.endswith("%")
+    if not (has_sign or unit_text):
+        raise SLAError(
+            f"{name} SLA: the value {value!r} has no unit; add unit: percent "
+            "(or write it as 99.9%)",
+            f"{path}.value",
+        )
+    try:
+        target = Decimal(text.removesuffix("%").strip())
+    except InvalidOperation:
+        raise SLAError(
+            f"{name} SLA: expected a percentage such as 99.9, found {value!r}", f"{path}.value"
+        ) from None
+    if not target.is_finite() or not 0 < target <= 100:
+        raise SLAError(
+            f"{name} SLA: {value!r} is not a percentage above 0 and at most 100",
+            f"{path}.value",
+        )
+    return target
