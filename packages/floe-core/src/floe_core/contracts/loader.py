@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from floe_core._yaml import YamlDocument, YamlSyntaxError, format_path, parse_yaml, read_text
+from floe_core.contracts.lifecycle import check_lifecycle
 from floe_core.contracts.model import DataContract
-from floe_core.contracts.sla import SLAError, freshness_slas
+from floe_core.contracts.sla import SLAError, availability_slas, freshness_slas
 from floe_core.errors import ContractError
 
 _SUPPORTED_API = re.compile(r"^v3\.[0-2]\.\d+$")
@@ -50,12 +51,14 @@ def parse_contract(text: str, *, source: str | Path = "<string>") -> DataContrac
             source=source,
         )
     _check_header(data, doc, source)
+    check_lifecycle(data, doc, source)  # before the model: it turns YAML dates into strings
     try:
         contract = DataContract.model_validate(data)
     except ValidationError as exc:
         raise ContractError(_describe(exc, doc), source=source) from None
     try:
         freshness_slas(contract)
+        availability_slas(contract)
     except SLAError as exc:
         line = doc.line_of(_split_path(exc.path))
         raise ContractError(str(exc), source=source, path=_at(exc.path, line)) from None

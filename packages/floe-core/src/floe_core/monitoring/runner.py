@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from floe_core._redact import redact
+from floe_core.contracts.consumers import affected_consumers
 from floe_core.contracts.model import contract_name, contract_version
 from floe_core.errors import CatalogConnectionError, FloeError, TableNotFoundError
 from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome, Finding
@@ -162,6 +163,7 @@ def _event(
         expected_value=finding.expected_value,
         actual_value=finding.actual_value,
         timestamp=ctx.now,
+        affected_consumers=affected_consumers(ctx.contract),
         check_duration_seconds=duration,
         metadata=finding.metadata,
     )
