@@ -36,8 +36,11 @@ from floe_core.manifest import (
     default_catalog,
     load_manifest,
 )
+from floe_core.monitoring.checks.availability import AvailabilityCheck
 from floe_core.monitoring.checks.base import Check, CheckContext
+from floe_core.monitoring.checks.deprecation import DeprecationCheck
 from floe_core.monitoring.checks.freshness import FreshnessCheck
+from floe_core.monitoring.checks.quality import QualityCheck
 from floe_core.monitoring.checks.schema_drift import SchemaDriftCheck
 from floe_core.monitoring.models import (
     CheckReport,
@@ -58,6 +61,9 @@ def default_checks() -> dict[ViolationType, Check]:
     return {
         ViolationType.FRESHNESS: FreshnessCheck(),
         ViolationType.SCHEMA_DRIFT: SchemaDriftCheck(),
+        ViolationType.QUALITY: QualityCheck(),
+        ViolationType.AVAILABILITY: AvailabilityCheck(),
+        ViolationType.DEPRECATION: DeprecationCheck(),
     }
 
 

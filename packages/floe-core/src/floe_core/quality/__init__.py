@@ -1,0 +1,1 @@
+"""Data quality: ODCS quality rules parsed, answered from metadata, else in one DuckDB pass."""

@@ -1,0 +1,91 @@
+"""The rules metadata cannot answer, measured in DuckDB: one aggregate pass, then sql rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from floe_core.plugins.quality import Metric, QualityRule, RuleResult, RuleType
+from floe_core.quality.columns import Column
+from floe_core.quality.engine import Engine, RuleError, Settings
+from floe_core.quality.metadata import Facts
+from floe_core.quality.source import Source, choose_source
+from floe_core.quality.sql import Params, measure_sql
+
+if TYPE_CHECKING:
+    from pyiceberg.table import Table
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """The results by rule index, the passes over the data, and what they read."""
+
+    results: dict[int, RuleResult]
+    scans: int
+    source: Source
+
+
+def columns_of(rule: QualityRule) -> list[str]:
+    """The column names a rule reads."""
+    if rule.type is RuleType.SQL:
+        return [rule.element] if rule.element else []
+    if rule.metric is Metric.ROW_COUNT:
+        return []
+    return [*([rule.element] if rule.element else []), *rule.properties]
+
+
+def scan_rules(
+    table: Table,
+    facts: Facts,
+    rules: list[tuple[int, QualityRule]],
+    columns: dict[str, Column],
+    settings: Settings,
+) -> Scanned:
+    """Evaluate library ``rules`` in one pass over the table, and each sql rule."""
+    library = [(i, r) for i, r in rules if r.type is RuleType.LIBRARY]
+    sql = [(i, r) for i, r in rules if r.type is RuleType.SQL]
+    read = {columns[n].field_id: columns[n] for _, r in library for n in columns_of(r)}
+    source = choose_source(table, facts, list(read.values()), every=bool(sql))
+    engine = Engine(table, source, list(read.values()), settings)
+    done: dict[int, RuleResult] = {}
+    try:
+        with engine:
+            done.update(_library_pass(engine, library, columns))
+            for index, rule in sql:
+                column = columns[rule.element] if rule.element else None
+                try:
+                    measured = engine.sql(rule.query or "", column)
+                except RuleError as exc:
+                    done[index] = RuleResult.not_evaluated(rule, exc.reason, str(exc))
+                else:
+                    done[index] = RuleResult.judged(rule, measured, "sql")
+    except RuleError as exc:  # the engine could not open the table's data
+        for index, rule in rules:
+            done.setdefault(index, RuleResult.not_evaluated(rule, exc.reason, str(exc)))
+    return Scanned(done, engine.scans, source)
+
+
+def _library_pass(
+    engine: Engine, library: list[tuple[int, QualityRule]], columns: dict[str, Column]
+) -> dict[int, RuleResult]:
+    done: dict[int, RuleResult] = {}
+    measured: list[tuple[int, QualityRule]] = []
+    for index, rule in library:
+        try:
+            if rule.pattern is not None:
+                engine.check_pattern(rule.pattern)
+            measured.append((index, rule))
+        except RuleError as exc:
+            done[index] = RuleResult.not_evaluated(rule, exc.reason, str(exc))
+    if not measured:
+        return done
+    params = Params()
+    measures = [measure_sql(rule, columns, params) for _, rule in measured]
+    try:
+        rows, counts = engine.aggregate(measures, params.values)
+    except RuleError as exc:
+        return done | {i: RuleResult.not_evaluated(r, exc.reason, str(exc)) for i, r in measured}
+    for (index, rule), count in zip(measured, counts, strict=True):
+        value = (100.0 * count / rows if rows else 0.0) if rule.percent else count
+        done[index] = RuleResult.judged(rule, value, "scan")
+    return done
