@@ -134,6 +134,23 @@ class Engine:
         self.scans += 1
         return int(row[0]), [float(v) for v in row[1 : 1 + len(measures)]]
 
+    def duplicates_by_group(self, column: str, groups: list[list[str]]) -> int:
+        """``count - count distinct`` of ``column``, summed over groups of disjoint files."""
+        import duckdb
+
+        parts = [
+            f"SELECT count({column}) - count(DISTINCT {column}) AS d FROM read_parquet("
+            f"[{', '.join(quote_literal(path) for path in group)}], union_by_name = true)"
+            for group in groups
+        ]
+        sql = f"SELECT coalesce(sum(d), 0) FROM ({' UNION ALL '.join(parts)})"
+        try:
+            [(count,)] = self.con.execute(sql).fetchall()
+        except duckdb.Error as exc:
+            raise RuleError("scan_failed", _safe(exc, "the scan failed")) from None
+        self.scans += 1
+        return int(count)
+
     def sql(self, query: str, column: Column | None) -> float:
         """The one number a sql rule's SELECT returns."""
         import duckdb

@@ -26,12 +26,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DataFileFacts:
-    """One live data file: where it is, whether it is Parquet, its rows and null counts."""
+    """One live data file: where it is, whether it is Parquet, its rows, nulls and bounds."""
 
     path: str
     parquet: bool
     record_count: int
     null_counts: dict[int, int] | None  # by field id; None when the writer kept none
+    lower_bounds: dict[int, bytes] | None = None  # serialized, by field id
+    upper_bounds: dict[int, bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,12 +97,15 @@ class TableFacts:
                 equalities += 1
             else:
                 nulls = data_file.null_value_counts
+                lower, upper = data_file.lower_bounds, data_file.upper_bounds
                 files.append(
                     DataFileFacts(
                         data_file.file_path,
                         data_file.file_format == FileFormat.PARQUET,
                         data_file.record_count,
                         dict(nulls.items()) if nulls is not None else None,
+                        dict(lower.items()) if lower is not None else None,
+                        dict(upper.items()) if upper is not None else None,
                     )
                 )
         facts = Facts(True, tuple(files), positions, equalities)

@@ -9,8 +9,9 @@ from floe_core.plugins.quality import Metric, QualityRule, RuleResult, RuleType
 from floe_core.quality.columns import Column
 from floe_core.quality.engine import Engine, RuleError, Settings
 from floe_core.quality.metadata import Facts
+from floe_core.quality.ranges import disjoint_groups
 from floe_core.quality.source import Source, choose_source
-from floe_core.quality.sql import Params, measure_sql
+from floe_core.quality.sql import Params, column_sql, measure_sql
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -50,7 +51,7 @@ def scan_rules(
     done: dict[int, RuleResult] = {}
     try:
         with engine:
-            done.update(_library_pass(engine, library, columns))
+            done.update(_library_pass(engine, facts, library, columns))
             for index, rule in sql:
                 column = columns[rule.element] if rule.element else None
                 try:
@@ -66,7 +67,10 @@ def scan_rules(
 
 
 def _library_pass(
-    engine: Engine, library: list[tuple[int, QualityRule]], columns: dict[str, Column]
+    engine: Engine,
+    facts: Facts,
+    library: list[tuple[int, QualityRule]],
+    columns: dict[str, Column],
 ) -> dict[int, RuleResult]:
     done: dict[int, RuleResult] = {}
     measured: list[tuple[int, QualityRule]] = []
@@ -79,13 +83,38 @@ def _library_pass(
             done[index] = RuleResult.not_evaluated(rule, exc.reason, str(exc))
     if not measured:
         return done
+    split = _split_duplicates(engine, facts, measured, columns)
+    measured = [(i, r) for i, r in measured if i not in split]
     params = Params()
     measures = [measure_sql(rule, columns, params) for _, rule in measured]
     try:
         rows, counts = engine.aggregate(measures, params.values)
+        for index, (rule, groups) in split.items():
+            column = column_sql(columns[rule.element or ""].parts)
+            measured.append((index, rule))
+            counts.append(float(engine.duplicates_by_group(column, groups)))
     except RuleError as exc:
-        return done | {i: RuleResult.not_evaluated(r, exc.reason, str(exc)) for i, r in measured}
+        every = [*measured, *((i, r) for i, (r, _) in split.items())]
+        return done | {i: RuleResult.not_evaluated(r, exc.reason, str(exc)) for i, r in every}
     for (index, rule), count in zip(measured, counts, strict=True):
         value = (100.0 * count / rows if rows else 0.0) if rule.percent else count
         done[index] = RuleResult.judged(rule, value, "scan")
     return done
+
+
+def _split_duplicates(
+    engine: Engine,
+    facts: Facts,
+    measured: list[tuple[int, QualityRule]],
+    columns: dict[str, Column],
+) -> dict[int, tuple[QualityRule, list[list[str]]]]:
+    """Property-level duplicateValues rules whose files fall in disjoint value ranges."""
+    if engine.source.kind != "parquet":
+        return {}
+    split = {}
+    for index, rule in measured:
+        if rule.metric is Metric.DUPLICATE_VALUES and rule.element is not None:
+            groups = disjoint_groups(facts.data_files, engine.source.files, columns[rule.element])
+            if groups is not None:
+                split[index] = (rule, groups)
+    return split
