@@ -52,9 +52,19 @@ def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node, yaml.Mar
     return None
 
 
+class _TextDatesLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates and timestamps as the text written (ODCS fields are strings)."""
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_yaml(text: str) -> YamlDocument:
     """Parse one YAML document; raise ``YamlSyntaxError`` with the line of the problem."""
-    loader = yaml.SafeLoader(text)
+    loader = _TextDatesLoader(text)
     try:
         # What yaml.safe_load does, keeping the node tree: the text is parsed once.
         root: yaml.Node | None = loader.get_single_node()

@@ -110,18 +110,15 @@ def contract_lifecycle(contract: DataContract) -> Lifecycle:
 
 
 def check_lifecycle(data: dict[str, Any], doc: YamlDocument, source: str | Path) -> None:
-    """Turn YAML dates in ``slaProperties`` into ISO strings in ``data``; check the lifecycle.
+    """Check the lifecycle dates and status of parsed contract ``data``.
 
-    Runs on the parsed YAML before model validation (the ODCS model takes a string, not a
-    ``date``); entries of the wrong shape are left for the model to report.
+    Runs on the parsed YAML before model validation; entries of the wrong shape are left for
+    the model to report.
     """
     slas: list[_Entry] = []
     for index, entry in enumerate(_list(data.get("slaProperties"))):
         if not isinstance(entry, dict):
             continue
-        for key in ("value", "valueExt"):
-            if isinstance(entry.get(key), date):  # datetime is a date too
-                entry[key] = entry[key].isoformat()
         slas.append((index, entry.get("property"), entry.get("value")))
     customs = [
         (index, entry.get("property"), entry.get("value"))
