@@ -32,7 +32,15 @@ if TYPE_CHECKING:
     )
     from floe_core.monitoring.monitor import ContractMonitor
     from floe_core.plugins.catalog import CatalogPlugin
+    from floe_core.plugins.compute import ComputePlugin, ConnectionResult
     from floe_core.plugins.metadata import HealthState, HealthStatus, PluginMetadata
+    from floe_core.plugins.quality import (
+        QualityPlugin,
+        QualityRequest,
+        QualityResult,
+        QualityRule,
+        RuleResult,
+    )
     from floe_core.plugins.registry import PluginRegistry, get_registry
     from floe_core.plugins.types import PluginType
 
@@ -44,6 +52,8 @@ _EXPORTS: dict[str, str] = {
     "CheckReport": "floe_core.monitoring.models",
     "CheckResult": "floe_core.monitoring.models",
     "CheckStatus": "floe_core.monitoring.models",
+    "ComputePlugin": "floe_core.plugins.compute",
+    "ConnectionResult": "floe_core.plugins.compute",
     "ContractMonitor": "floe_core.monitoring.monitor",
     "ContractViolationEvent": "floe_core.monitoring.models",
     "DataContract": "floe_core.contracts.model",
@@ -55,7 +65,12 @@ _EXPORTS: dict[str, str] = {
     "PluginMetadata": "floe_core.plugins.metadata",
     "PluginRegistry": "floe_core.plugins.registry",
     "PluginType": "floe_core.plugins.types",
+    "QualityPlugin": "floe_core.plugins.quality",
+    "QualityRequest": "floe_core.plugins.quality",
+    "QualityResult": "floe_core.plugins.quality",
+    "QualityRule": "floe_core.plugins.quality",
     "RegisteredContract": "floe_core.monitoring.models",
+    "RuleResult": "floe_core.plugins.quality",
     "SLAStatus": "floe_core.monitoring.models",
     "SeverityThresholds": "floe_core.monitoring.models",
     "ViolationSeverity": "floe_core.monitoring.models",
@@ -73,6 +88,8 @@ __all__ = [
     "CheckReport",
     "CheckResult",
     "CheckStatus",
+    "ComputePlugin",
+    "ConnectionResult",
     "ContractMonitor",
     "ContractViolationEvent",
     "DataContract",
@@ -84,7 +101,12 @@ __all__ = [
     "PluginMetadata",
     "PluginRegistry",
     "PluginType",
+    "QualityPlugin",
+    "QualityRequest",
+    "QualityResult",
+    "QualityRule",
     "RegisteredContract",
+    "RuleResult",
     "SLAStatus",
     "SeverityThresholds",
     "ViolationSeverity",
