@@ -6,9 +6,11 @@ Tables are rebuilt on every run with timestamps relative to now, in floe's embed
 catalog (a SQLite-backed pyiceberg SQL catalog in ./.floe/), so `floe sla check` finds them
 with no manifest at all:
 
-    demo.orders     healthy: fresh, schema as contracted       -> exit 0
-    demo.shipments  stale: newest shipment 9h old, SLA 6h      -> exit 1
-    demo.payments   drifted: a column dropped, one retyped, one added -> exit 1
+    demo.orders     healthy: fresh, schema as contracted, quality rules hold   -> exit 0
+    demo.shipments  stale (newest shipment 9h old, SLA 6h), a third of the
+                    carriers missing (a warning-level quality rule)            -> exit 1
+    demo.payments   drifted (a column dropped, one retyped, one added), and
+                    its contract deprecated in favour of v4                    -> exit 1
 """
 
 from __future__ import annotations
