@@ -77,12 +77,17 @@ class Row:
 
 @dataclass
 class Section:
-    """What one benchmark measured: summary rows, JSON figures and notes for the reader."""
+    """What one benchmark measured: summary rows, JSON figures and notes for the reader.
+
+    ``errors`` are findings that make the run fail whatever the targets, such as two tools
+    reaching different conclusions on the same data.
+    """
 
     name: str
     rows: list[Row] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
 def render_table(rows: list[Row]) -> str:

@@ -1,8 +1,9 @@
 """floe benchmarks: measure, print a side-by-side comparison, write results/latest.json.
 
     .venv/bin/python benchmarks/run.py                  # full: 10M rows / 100 files, 1M rows e2e
-    .venv/bin/python benchmarks/run.py --quick          # smoke test in well under a minute
+    .venv/bin/python benchmarks/run.py --quick          # smoke test in about a minute
     .venv/bin/python benchmarks/run.py --only e2e --repeat 11
+    .venv/bin/python benchmarks/run.py --only compare   # floe against datacontract-cli, 1M and 10M
 
 Generated tables are cached in benchmarks/.data/ by row and file count and reused when
 present; delete that directory (or run ``make clean``) to regenerate them.
@@ -22,17 +23,19 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from _compare import CompareConfig, run_compare
 from _e2e import E2EConfig, run_e2e
 from _freshness import FreshnessConfig, run_freshness
 from _report import Row, Section, render_table
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-BENCHMARKS = ("freshness", "e2e")
+BENCHMARKS = ("freshness", "e2e", "compare")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Benchmark floe's freshness paths and the floe sla check command.",
+        description="Benchmark floe's freshness paths and the floe sla check command, and "
+        "compare floe sla check with datacontract test.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--rows-large", type=int, default=10_000_000, help="rows, freshness")
@@ -45,11 +48,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=7,
         help="runs of the scan path and of each command; the metadata path runs 5x as many",
     )
+    parser.add_argument(
+        "--compare-tables",
+        type=_table_size,
+        nargs="+",
+        default=[(1_000_000, 10), (10_000_000, 100)],
+        metavar="ROWSxFILES",
+        help="tables for the comparison with datacontract test, e.g. 1000000x10",
+    )
+    parser.add_argument(
+        "--compare-repeat",
+        type=int,
+        default=5,
+        help="timed runs of each command per table in the comparison",
+    )
     parser.add_argument("--only", choices=BENCHMARKS, help="run one benchmark")
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke test: 200k rows in 20 files, 50k rows e2e, 3 repetitions",
+        help="smoke test: 200k rows in 20 files, 50k rows e2e, compare on both, 3 repetitions",
     )
     parser.add_argument(
         "--profile", action="store_true", help="profile the metadata path even if it is fast"
@@ -65,9 +82,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.rows_large, args.files_large = 200_000, 20
         args.rows_e2e, args.files_e2e = 50_000, 5
+        args.compare_tables = [(args.rows_e2e, args.files_e2e), (args.rows_large, args.files_large)]
         args.repeat = min(args.repeat, 3)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+        args.compare_repeat = min(args.compare_repeat, 3)
+    if args.repeat < 1 or args.compare_repeat < 1:
+        parser.error("--repeat and --compare-repeat must be at least 1")
     return args
 
 
@@ -84,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"e2e: floe sla check on {args.rows_e2e:,} rows ...", flush=True)
         e2e = E2EConfig(args.rows_e2e, args.files_e2e, args.repeat, not args.no_importtime)
         sections.append(run_e2e(e2e))
+    if args.only in (None, "compare"):
+        compare = CompareConfig(tuple(args.compare_tables), args.compare_repeat)
+        sections.append(run_compare(compare))
 
     rows: list[Row] = [row for s in sections for row in s.rows]
     others = others_share(cpu_before, cpu_seconds(), time.monotonic() - started)
@@ -101,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     missed = [f"{r.benchmark} [{r.configuration}]" for r in rows if r.met is False]
     for miss in missed:
         print(f"target not met: {miss}")
-    return 1 if missed and args.check else 0
+    errors = [error for s in sections for error in s.errors]
+    for error in errors:
+        print(f"FAILED: {error}")
+    return 1 if errors or (missed and args.check) else 0
 
 
 def write_results(
@@ -114,6 +139,7 @@ def write_results(
         "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "environment": environment(),
         "benchmarks": {s.name: s.figures for s in sections},
+        "errors": [error for s in sections for error in s.errors],
         "summary": [
             {
                 "benchmark": r.benchmark,
@@ -128,6 +154,14 @@ def write_results(
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def _table_size(text: str) -> tuple[int, int]:
+    """``1000000x10`` -> (1000000, 10): rows and data files."""
+    rows, sep, files = text.lower().replace("_", "").partition("x")
+    if not sep or not rows.isdigit() or not files.isdigit() or int(files) < 1:
+        raise argparse.ArgumentTypeError(f"expected ROWSxFILES such as 1000000x10, got {text!r}")
+    return int(rows), int(files)
 
 
 def cpu_seconds() -> tuple[float, float] | None:
@@ -164,7 +198,8 @@ def environment() -> dict[str, Any]:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "packages": {
-            name: version(name) for name in ("floe-core", "pyiceberg", "pyarrow", "pydantic")
+            name: version(name)
+            for name in ("floe-core", "pyiceberg", "pyarrow", "pydantic", "duckdb")
         },
     }
 
