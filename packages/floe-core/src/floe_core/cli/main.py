@@ -24,3 +24,27 @@ def cli(verbose: int) -> None:
 
 
 cli.add_command(sla)
+
+
+def main() -> None:
+    """The ``floe`` console script: run ``cli``, then leave without interpreter teardown.
+
+    Tearing down pyarrow, DuckDB and SQLAlchemy at exit costs about a third of a second, for
+    nothing: floe writes no files that need closing at exit (checks clean up after
+    themselves). Output and logs are flushed first.
+    """
+    import logging
+    import os
+    import sys
+
+    try:
+        cli.main(prog_name="floe")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
