@@ -5,7 +5,11 @@ The CLI reads the real clock, so the ages here keep wide margins around every ba
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -277,3 +281,26 @@ def test_missing_table_exits_2_without_the_availability_check(lake: Any) -> None
         "table_not_found"
     }
     assert "sales.orders" in result.stderr
+
+
+def test_the_installed_floe_script_prints_everything_and_exits_right(lake: Any) -> None:
+    # The console script leaves through os._exit after flushing: prove nothing is lost.
+    floe = Path(sys.executable).parent / "floe"
+    orders_aged(lake, 12)
+    contract = lake.write_contract(freshness_contract(lake))
+    args = [str(floe), "sla", "check", str(contract), "--manifest", str(lake.manifest)]
+
+    stale = subprocess.run([*args, "--format", "json"], capture_output=True, text=True)
+    assert stale.returncode == 1, stale.stderr
+    document = json.loads(stale.stdout)
+    assert result_of(document, "freshness")["status"] == "fail"
+
+    table = subprocess.run([*args, "--check", "freshness"], capture_output=True, text=True)
+    assert table.returncode == 1
+    assert table.stdout.rstrip().endswith("→ exit 1")
+
+    missing = subprocess.run(
+        [str(floe), "sla", "check", "nope.yaml"], capture_output=True, text=True
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("Error: nope.yaml: file not found")
