@@ -1,0 +1,158 @@
+"""The six monitoring tables, as the design's data model fixes them.
+
+Native ``UUID``, ``JSONB`` and ``TIMESTAMPTZ`` on PostgreSQL; on SQLite the portable
+equivalents SQLAlchemy maps them to (``CHAR(32)``, ``JSON`` text, ``DATETIME``). Server-side
+defaults are those of the PostgreSQL DDL; on SQLite the application always supplies values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: JSONB on PostgreSQL, JSON elsewhere.
+Json = JSON().with_variant(JSONB(), "postgresql")
+#: TIMESTAMPTZ on PostgreSQL; timezone-aware values everywhere.
+Timestamp = DateTime(timezone=True)
+_NOW = text("now()")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the monitoring tables."""
+
+
+class ContractCheckResult(Base):
+    """``contract_check_results``: one row per check run (90-day retention)."""
+
+    __tablename__ = "contract_check_results"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    contract_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    check_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    duration_seconds: Mapped[float] = mapped_column(Float, nullable=False)
+    checked_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=_NOW)
+    details: Mapped[dict[str, Any] | None] = mapped_column(Json, server_default=text("'{}'"))
+    violation: Mapped[dict[str, Any] | None] = mapped_column(Json, server_default=text("NULL"))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=_NOW)
+
+    __table_args__ = (
+        Index("idx_check_results_contract", "contract_name", "checked_at"),
+        Index("idx_check_results_type", "check_type", "checked_at"),
+    )
+
+
+class ContractViolation(Base):
+    """``contract_violations``: one row per violation event (90-day retention)."""
+
+    __tablename__ = "contract_violations"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    contract_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    contract_version: Mapped[str] = mapped_column(String(50), nullable=False)
+    violation_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    severity: Mapped[str] = mapped_column(String(20), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    element: Mapped[str | None] = mapped_column(String(255))
+    expected_value: Mapped[str | None] = mapped_column(Text)
+    actual_value: Mapped[str | None] = mapped_column(Text)
+    affected_consumers: Mapped[list[str] | None] = mapped_column(
+        Json, server_default=text("'[]'")
+    )
+    detected_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=_NOW)
+    check_result_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("contract_check_results.id")
+    )
+
+    __table_args__ = (
+        Index("idx_violations_contract", "contract_name", "detected_at"),
+        Index("idx_violations_severity", "severity", "detected_at"),
+    )
+
+
+class ContractSLAStatus(Base):
+    """``contract_sla_status``: the current SLA status per (contract, check type)."""
+
+    __tablename__ = "contract_sla_status"
+
+    contract_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    check_type: Mapped[str] = mapped_column(String(50), primary_key=True)
+    current_value: Mapped[float] = mapped_column(Float, nullable=False)
+    threshold: Mapped[float] = mapped_column(Float, nullable=False)
+    compliance_pct: Mapped[float] = mapped_column(Float, nullable=False)
+    last_check_time: Mapped[datetime | None] = mapped_column(Timestamp)
+    consecutive_failures: Mapped[int | None] = mapped_column(Integer, server_default=text("0"))
+    violation_count_24h: Mapped[int | None] = mapped_column(Integer, server_default=text("0"))
+    window_start: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=_NOW)
+
+
+class ContractDailyAggregate(Base):
+    """``contract_daily_aggregates``: one row per (contract, check type, day), kept forever."""
+
+    __tablename__ = "contract_daily_aggregates"
+
+    contract_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    check_type: Mapped[str] = mapped_column(String(50), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    total_checks: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    passed_checks: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    failed_checks: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    error_checks: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    avg_duration_seconds: Mapped[float | None] = mapped_column(Float)
+    min_quality_score: Mapped[float | None] = mapped_column(Float)
+    max_quality_score: Mapped[float | None] = mapped_column(Float)
+    avg_quality_score: Mapped[float | None] = mapped_column(Float)
+    uptime_pct: Mapped[float | None] = mapped_column(Float)
+    violation_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+
+
+class RegisteredContractRow(Base):
+    """``registered_contracts``: the active monitoring set."""
+
+    __tablename__ = "registered_contracts"
+
+    contract_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    contract_version: Mapped[str] = mapped_column(String(50), nullable=False)
+    contract_data: Mapped[dict[str, Any]] = mapped_column(Json, nullable=False)
+    connection_config: Mapped[dict[str, Any]] = mapped_column(Json, nullable=False)
+    monitoring_overrides: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    registered_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=_NOW)
+    last_check_times: Mapped[dict[str, Any] | None] = mapped_column(
+        Json, server_default=text("'{}'")
+    )
+    active: Mapped[bool | None] = mapped_column(Boolean, server_default=text("TRUE"))
+
+
+class AlertDedupState(Base):
+    """``alert_dedup_state``: when each (contract, violation type) was last alerted."""
+
+    __tablename__ = "alert_dedup_state"
+
+    contract_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    violation_type: Mapped[str] = mapped_column(String(50), primary_key=True)
+    last_alerted_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    alert_count_window: Mapped[int | None] = mapped_column(Integer, server_default=text("1"))
+    window_start: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
