@@ -1,4 +1,4 @@
-from floe_core._redact import redact, redact_config
+from floe_core._redact import redact, secret_values
 
 
 def test_redact_masks_url_passwords_only():
@@ -9,20 +9,10 @@ def test_redact_masks_url_passwords_only():
     assert "https://h/x" in out
 
 
-def test_redact_config_masks_secret_keys_and_nested_urls():
-    safe = redact_config(
-        {
-            "uri": "postgresql://u:pw@h/db",
-            "token": "abc",
-            "s3.secret-access-key": "xyz",
-            "nested": {"credential": "c", "warehouse": "s3://bucket"},
-            "name": "lake",
-        }
-    )
-    assert safe == {
-        "uri": "postgresql://u:***@h/db",
-        "token": "***",
-        "s3.secret-access-key": "***",
-        "nested": {"credential": "***", "warehouse": "s3://bucket"},
-        "name": "lake",
-    }
+def test_redact_masks_query_tokens_and_known_secrets():
+    config = {"uri": "https://cat/v1?token=abcd1234&x=1", "credential": "id:s3cretvalue"}
+    text = "failed https://cat/v1?token=abcd1234&x=1 with id:s3cretvalue"
+    out = redact(text, secret_values(config))
+    assert "abcd1234" not in out
+    assert "s3cretvalue" not in out
+    assert "x=1" in out

@@ -1,7 +1,7 @@
 import pytest
 
 from floe_core.monitoring.models import SeverityThresholds, ViolationSeverity
-from floe_core.monitoring.severity import at_least, consumed_severity
+from floe_core.monitoring.severity import consumed_severity
 
 T = SeverityThresholds()
 
@@ -26,9 +26,3 @@ def test_custom_thresholds_move_the_bands():
     custom = SeverityThresholds(info_pct=50, warning_pct=75)
     assert consumed_severity(60, custom, breached=False) is ViolationSeverity.INFO
     assert consumed_severity(75, custom, breached=False) is ViolationSeverity.WARNING
-
-
-def test_severity_order():
-    assert at_least(ViolationSeverity.CRITICAL, ViolationSeverity.ERROR)
-    assert at_least(ViolationSeverity.ERROR, ViolationSeverity.ERROR)
-    assert not at_least(ViolationSeverity.WARNING, ViolationSeverity.ERROR)

@@ -48,18 +48,3 @@ def secret_values(config: Mapping[str, Any]) -> set[str]:
                 if _SECRET_KEY.search(name):
                     found.add(secret)
     return found
-
-
-def redact_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``config`` safe to show: secret-looking values masked, URLs redacted."""
-    safe: dict[str, Any] = {}
-    for key, value in config.items():
-        if _SECRET_KEY.search(key):
-            safe[key] = "***"
-        elif isinstance(value, str):
-            safe[key] = redact(value)
-        elif isinstance(value, Mapping):
-            safe[key] = redact_config(value)
-        else:
-            safe[key] = value
-    return safe

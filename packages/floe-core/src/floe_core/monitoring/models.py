@@ -191,7 +191,3 @@ class CheckReport(BaseModel):
     contract_version: str
     results: list[CheckResult] = Field(default_factory=list)
     violations: list[ContractViolationEvent] = Field(default_factory=list)
-
-    def worst_severity(self) -> ViolationSeverity | None:
-        """The highest severity among the events, or None when there are none."""
-        return max((v.severity for v in self.violations), key=lambda s: s.rank, default=None)

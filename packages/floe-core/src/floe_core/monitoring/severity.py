@@ -20,8 +20,3 @@ def consumed_severity(
     if consumed_pct >= thresholds.info_pct:
         return ViolationSeverity.INFO
     return None
-
-
-def at_least(severity: ViolationSeverity, floor: ViolationSeverity) -> bool:
-    """Whether ``severity`` is ``floor`` or worse."""
-    return severity.rank >= floor.rank
