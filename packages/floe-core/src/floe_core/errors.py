@@ -6,7 +6,8 @@ it as-is and exits with status 2.
 FloeError
 ├── InputError                      bad input from the user: fix the file or the option
 │   ├── ContractError               an ODCS contract that cannot be read or understood
-│   └── ManifestError               a platform manifest that cannot be read or understood
+│   ├── ManifestError               a platform manifest that cannot be read or understood
+│   └── StateURLError               a monitoring-state database URL floe cannot use
 ├── PluginError                     plugin discovery and loading
 │   ├── PluginNotFoundError
 │   ├── DuplicatePluginError
@@ -14,6 +15,9 @@ FloeError
 ├── CatalogError                    the Iceberg catalog could not answer
 │   ├── CatalogConnectionError
 │   └── TableNotFoundError
+├── StateError                      the monitoring-state database could not be used
+│   ├── StateConnectionError        it could not be reached, opened or logged in to
+│   └── StateSchemaError            its schema is not the one this floe needs
 └── ContractNotRegisteredError      a monitor was asked about a contract it does not know
 """
 
@@ -54,6 +58,10 @@ class ManifestError(InputError):
         super().__init__(f"{where}: {message}")
 
 
+class StateURLError(InputError):
+    """A monitoring-state database URL that is malformed or names a backend floe cannot use."""
+
+
 class PluginError(FloeError):
     """A plugin could not be discovered, loaded or accepted."""
 
@@ -80,6 +88,18 @@ class CatalogConnectionError(CatalogError):
 
 class TableNotFoundError(CatalogError):
     """A table named by a contract does not exist in the catalog."""
+
+
+class StateError(FloeError):
+    """The monitoring-state database could not be used."""
+
+
+class StateConnectionError(StateError):
+    """The state database could not be reached, opened or logged in to."""
+
+
+class StateSchemaError(StateError):
+    """The state database is not at this floe's schema revision (``floe sla db upgrade``)."""
 
 
 class ContractNotRegisteredError(FloeError):

@@ -1,7 +1,8 @@
-"""The platform manifest: which catalog to read, and how to monitor contracts.
+"""The platform manifest: which catalog to read, how to monitor contracts, where state lives.
 
 Found through ``--manifest PATH``, else ``$FLOE_MANIFEST``, else ``./manifest.yaml``. With
-none, floe uses its embedded default: a SQLite-backed pyiceberg SQL catalog under ``./.floe/``.
+none, floe uses its embedded defaults under ``./.floe/``: a SQLite-backed pyiceberg SQL
+catalog, and a SQLite file for the monitoring state.
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ class DataContractsSection(BaseModel):
     monitoring: MonitoringConfig = MonitoringConfig()
 
 
+class StateSection(BaseModel):
+    """``state``: the monitoring-state database (default: SQLite in ``./.floe/state.db``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str | None = None  # a SQLAlchemy URL; ``$FLOE_STATE_URL`` overrides it
+
+
 class PlatformManifest(BaseModel):
     """A floe platform manifest (``apiVersion: floe.dev/v1``, ``kind: Manifest``)."""
 
@@ -61,6 +70,7 @@ class PlatformManifest(BaseModel):
     metadata: dict[str, Any] = {}
     plugins: PluginsSection = PluginsSection()
     data_contracts: DataContractsSection = DataContractsSection()
+    state: StateSection = StateSection()
     _source: Path | None = PrivateAttr(default=None)
 
     @property
@@ -131,7 +141,8 @@ def load_manifest(path: str | Path) -> PlatformManifest:
         where = format_path(loc) + (f" (line {line})" if line else "")
         if error["type"] == "extra_forbidden":
             what = f"unknown field '{loc[-1]}' (check the spelling)"
-        elif error["type"] == "missing" or "config" in loc:  # plugin config may hold secrets
+        elif error["type"] == "missing" or "config" in loc or loc[:1] == ["state"]:
+            # plugin config and the state URL may hold secrets
             what = str(error["msg"])
         else:
             found = repr(error.get("input"))

@@ -2,7 +2,10 @@
 
 Native ``UUID``, ``JSONB`` and ``TIMESTAMPTZ`` on PostgreSQL; on SQLite the portable
 equivalents SQLAlchemy maps them to (``CHAR(32)``, ``JSON`` text, ``DATETIME``). Server-side
-defaults are those of the PostgreSQL DDL; on SQLite the application always supplies values.
+defaults are those of the PostgreSQL DDL; on SQLite, ``now()`` is ``CURRENT_TIMESTAMP`` and
+``gen_random_uuid()`` an expression giving the same random (version 4) UUID as 32 hex digits.
+The migrations in ``migrations/versions/`` create exactly these tables, and a test keeps the two
+in step on both backends.
 """
 
 from __future__ import annotations
@@ -26,13 +29,60 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 #: JSONB on PostgreSQL, JSON elsewhere.
 Json = JSON().with_variant(JSONB(), "postgresql")
 #: TIMESTAMPTZ on PostgreSQL; timezone-aware values everywhere.
 Timestamp = DateTime(timezone=True)
-_NOW = text("now()")
+
+#: A random version 4 UUID as SQLAlchemy stores ``Uuid`` on SQLite: 32 lower-case hex digits.
+SQLITE_RANDOM_UUID = (
+    "lower(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2)"
+    " || substr('89ab', 1 + (random() & 3), 1) || substr(hex(randomblob(2)), 2)"
+    " || hex(randomblob(6)))"
+)
+
+
+class now_default(FunctionElement[datetime]):
+    """Server default "now": ``now()`` on PostgreSQL, ``CURRENT_TIMESTAMP`` (UTC) on SQLite."""
+
+    type = Timestamp
+    inherit_cache = True
+
+
+class random_uuid_default(FunctionElement[uuid.UUID]):
+    """Server default for UUID keys: ``gen_random_uuid()`` on PostgreSQL, its twin on SQLite."""
+
+    type = Uuid()
+    inherit_cache = True
+
+
+@compiles(now_default)
+def _now_sqlite(element: now_default, compiler: SQLCompiler, **kw: Any) -> str:
+    return "CURRENT_TIMESTAMP"
+
+
+@compiles(now_default, "postgresql")
+def _now_postgresql(element: now_default, compiler: SQLCompiler, **kw: Any) -> str:
+    return "now()"
+
+
+@compiles(random_uuid_default)
+def _uuid_sqlite(element: random_uuid_default, compiler: SQLCompiler, **kw: Any) -> str:
+    return SQLITE_RANDOM_UUID
+
+
+@compiles(random_uuid_default, "postgresql")
+def _uuid_postgresql(element: random_uuid_default, compiler: SQLCompiler, **kw: Any) -> str:
+    return "gen_random_uuid()"
+
+
+_NOW = now_default()
+_RANDOM_UUID = random_uuid_default()
 
 
 class Base(DeclarativeBase):
@@ -44,16 +94,15 @@ class ContractCheckResult(Base):
 
     __tablename__ = "contract_check_results"
 
-    id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, primary_key=True, server_default=text("gen_random_uuid()")
-    )
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, server_default=_RANDOM_UUID)
     contract_name: Mapped[str] = mapped_column(String(255), nullable=False)
     check_type: Mapped[str] = mapped_column(String(50), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     duration_seconds: Mapped[float] = mapped_column(Float, nullable=False)
     checked_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=_NOW)
     details: Mapped[dict[str, Any] | None] = mapped_column(Json, server_default=text("'{}'"))
-    violation: Mapped[dict[str, Any] | None] = mapped_column(Json, server_default=text("NULL"))
+    # The DDL's "DEFAULT NULL" is every nullable column's default; PostgreSQL records none.
+    violation: Mapped[dict[str, Any] | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=_NOW)
 
     __table_args__ = (
@@ -67,9 +116,7 @@ class ContractViolation(Base):
 
     __tablename__ = "contract_violations"
 
-    id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, primary_key=True, server_default=text("gen_random_uuid()")
-    )
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, server_default=_RANDOM_UUID)
     contract_name: Mapped[str] = mapped_column(String(255), nullable=False)
     contract_version: Mapped[str] = mapped_column(String(50), nullable=False)
     violation_type: Mapped[str] = mapped_column(String(50), nullable=False)
@@ -78,9 +125,7 @@ class ContractViolation(Base):
     element: Mapped[str | None] = mapped_column(String(255))
     expected_value: Mapped[str | None] = mapped_column(Text)
     actual_value: Mapped[str | None] = mapped_column(Text)
-    affected_consumers: Mapped[list[str] | None] = mapped_column(
-        Json, server_default=text("'[]'")
-    )
+    affected_consumers: Mapped[list[str] | None] = mapped_column(Json, server_default=text("'[]'"))
     detected_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=_NOW)
     check_result_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("contract_check_results.id")
