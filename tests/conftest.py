@@ -14,6 +14,15 @@ from click.testing import CliRunner
 from floe_core.cli.main import cli
 from floe_core.testing.iceberg import catalog_config, local_catalog
 
+# state_url (SQLite and a fresh PostgreSQL database per test) and friends, for every folder.
+pytest_plugins = ["tests._state_fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test (nor a subprocess it starts) writes ./.floe/state.db in the repository."""
+    monkeypatch.setenv("FLOE_STATE_URL", f"sqlite:///{tmp_path / 'autouse-state.db'}")
+
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
@@ -63,10 +72,23 @@ class CliResult:
 
 
 @pytest.fixture
-def floe() -> Callable[..., CliResult]:
-    """Run the ``floe`` command in-process; returns exit code, stdout and stderr apart."""
+def floe(tmp_path: Path) -> Callable[..., CliResult]:
+    """Run the ``floe`` command in-process; returns exit code, stdout and stderr apart.
+
+    Check results persist to a state database of the test's own ($FLOE_STATE_URL: a SQLite
+    file in ``tmp_path``, upgraded before first use), never to ``./.floe/`` in the repo.
+    """
+    state_url = f"sqlite:///{tmp_path / 'floe-state.db'}"
+    upgraded: list[str] = []
 
     def run(*args: str | Path, env: dict[str, str] | None = None) -> CliResult:
+        env = {"FLOE_STATE_URL": state_url, **(env or {})}
+        if env["FLOE_STATE_URL"] == state_url and not upgraded:
+            import asyncio
+
+            from floe_core.state.engine import upgrade
+
+            upgraded.append(str(asyncio.run(upgrade(state_url)).after))
         runner = CliRunner()
         result = runner.invoke(cli, [str(a) for a in args], env=env, catch_exceptions=True)
         exception = result.exception if not isinstance(result.exception, SystemExit) else None

@@ -6,6 +6,7 @@ The CLI reads the real clock, so the ages here keep wide margins around every ba
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -289,18 +290,25 @@ def test_the_installed_floe_script_prints_everything_and_exits_right(lake: Any) 
     orders_aged(lake, 12)
     contract = lake.write_contract(freshness_contract(lake))
     args = [str(floe), "sla", "check", str(contract), "--manifest", str(lake.manifest)]
+    here = lake.warehouse.parent  # the embedded state database goes to ./.floe/ in here
+    env = {k: v for k, v in os.environ.items() if k != "FLOE_STATE_URL"}
 
-    stale = subprocess.run([*args, "--format", "json"], capture_output=True, text=True)
+    stale = subprocess.run(
+        [*args, "--format", "json"], capture_output=True, text=True, cwd=here, env=env
+    )
     assert stale.returncode == 1, stale.stderr
     document = json.loads(stale.stdout)
     assert result_of(document, "freshness")["status"] == "fail"
 
-    table = subprocess.run([*args, "--check", "freshness"], capture_output=True, text=True)
+    table = subprocess.run(
+        [*args, "--check", "freshness"], capture_output=True, text=True, cwd=here, env=env
+    )
     assert table.returncode == 1
     assert table.stdout.rstrip().endswith("→ exit 1")
+    assert (here / ".floe" / "state.db").is_file()
 
     missing = subprocess.run(
-        [str(floe), "sla", "check", "nope.yaml"], capture_output=True, text=True
+        [str(floe), "sla", "check", "nope.yaml"], capture_output=True, text=True, cwd=here, env=env
     )
     assert missing.returncode == 2
     assert missing.stderr.startswith("Error: nope.yaml: file not found")

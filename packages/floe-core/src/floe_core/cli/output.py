@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -14,6 +15,8 @@ from floe_core.monitoring.models import (
     CheckReport,
     CheckResult,
     CheckStatus,
+    RegisteredContract,
+    SLAStatus,
     ViolationSeverity,
     ViolationType,
 )
@@ -38,12 +41,70 @@ class Output(Protocol):
     def check_report(self, report: CheckReport, verdict: str) -> None:
         """Show the results and events of one ``floe sla check`` run."""
 
+    def registered(self, registered: RegisteredContract, state: str) -> None:
+        """Confirm that a contract joined the monitored set in database ``state``."""
+
+    def unregistered(self, name: str, state: str) -> None:
+        """Confirm that contract ``name`` left the monitored set in database ``state``."""
+
+    def contracts(
+        self, contracts: Sequence[RegisteredContract], statuses: Sequence[SLAStatus], state: str
+    ) -> None:
+        """Show the registered contracts and their SLA status (``floe sla list``)."""
+
+
+def registration_summary(
+    registered: RegisteredContract, statuses: Sequence[SLAStatus] = ()
+) -> dict[str, Any]:
+    """A registration as ``floe sla`` shows it: no contract body, no connection secrets."""
+    return {
+        **registered.model_dump(
+            mode="json",
+            include={
+                "contract_name",
+                "contract_version",
+                "registered_at",
+                "active",
+                "last_check_times",
+            },
+        ),
+        "catalog_source": registered.connection_config.get("source"),
+        "sla_status": [
+            s.model_dump(mode="json", exclude={"contract_name"})
+            for s in statuses
+            if s.contract_name == registered.contract_name
+        ],
+    }
+
 
 class JsonOutput:
     """Exactly one JSON document on stdout, models serialised by pydantic in JSON mode."""
 
     def check_report(self, report: CheckReport, verdict: str) -> None:
         click.echo(report.model_dump_json(indent=2))
+
+    def registered(self, registered: RegisteredContract, state: str) -> None:
+        summary = registration_summary(registered)
+        del summary["sla_status"]
+        self._echo({"state_database": state, "registered": summary})
+
+    def unregistered(self, name: str, state: str) -> None:
+        self._echo({"state_database": state, "unregistered": name})
+
+    def contracts(
+        self, contracts: Sequence[RegisteredContract], statuses: Sequence[SLAStatus], state: str
+    ) -> None:
+        self._echo(
+            {
+                "state_database": state,
+                "contracts": [registration_summary(c, statuses) for c in contracts],
+            }
+        )
+
+    @staticmethod
+    def _echo(document: dict[str, Any]) -> None:
+        # allow_nan=False would reject an infinitely stale table: say so as null instead.
+        click.echo(json.dumps(_finite(document), indent=2))
 
 
 class TableOutput:
@@ -87,11 +148,80 @@ class TableOutput:
                     "",
                     Text(event.severity.value.upper(), style=_SEVERITY_STYLE[event.severity]),
                     event.element or "",
-                    _event_detail(event.message, event.expected_value, event.actual_value),
+                    _event_detail(event.message, event.expected_value, event.actual_value)
+                    + _escalation(event.metadata),
                     "",
                 )
         self.console.print(table)
         self.console.print(verdict)
+
+    def registered(self, registered: RegisteredContract, state: str) -> None:
+        self.console.print(
+            f"Registered {registered.contract_name} {registered.contract_version} in {state}.",
+            markup=False,
+        )
+
+    def unregistered(self, name: str, state: str) -> None:
+        self.console.print(
+            f"Unregistered {name} from {state}; its history and SLA status stay.", markup=False
+        )
+
+    def contracts(
+        self, contracts: Sequence[RegisteredContract], statuses: Sequence[SLAStatus], state: str
+    ) -> None:
+        from rich.table import Table
+
+        if not contracts:
+            self.console.print(
+                f"No contracts registered in {state}. Register one with: "
+                "floe sla register CONTRACT_FILE",
+                markup=False,
+            )
+            return
+        table = Table(title=f"Registered contracts in {state}", title_justify="left")
+        table.add_column("Contract", no_wrap=True)
+        table.add_column("Version", no_wrap=True)
+        table.add_column("Registered", no_wrap=True)
+        table.add_column("Last check", no_wrap=True)
+        table.add_column("SLA compliance (24 h)", overflow="fold", ratio=1)
+        for registered in contracts:
+            last = max(registered.last_check_times.values(), default=None)
+            mine = [s for s in statuses if s.contract_name == registered.contract_name]
+            name = registered.contract_name + ("" if registered.active else " (inactive)")
+            table.add_row(
+                name,
+                registered.contract_version,
+                f"{registered.registered_at:%Y-%m-%d %H:%M} UTC",
+                f"{last:%Y-%m-%d %H:%M} UTC" if last else "never",
+                "; ".join(_compliance(s) for s in mine) or "no measurement yet",
+            )
+        self.console.print(table)
+
+
+def _compliance(status: SLAStatus) -> str:
+    streak = status.consecutive_failures
+    failing = f", {streak} failed in a row" if streak else ""
+    return f"{status.check_type.value} {status.compliance_pct:.0f}%{failing}"
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with infinite and NaN floats as None, so that it is valid JSON."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _escalation(metadata: dict[str, str]) -> str:
+    """Why an event is CRITICAL when its check said ERROR: the breaches counted."""
+    if metadata.get("escalated") != "true":
+        return ""
+    return (
+        f" [bold](breach {metadata.get('breaches_in_window', '?')} in the window: escalated)[/bold]"
+    )
 
 
 def _event_detail(message: str, expected: str | None, actual: str | None) -> str:

@@ -1,15 +1,25 @@
-"""``floe sla``: check data contracts against their SLAs."""
+"""``floe sla``: check data contracts against their SLAs, and keep the monitored set."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import click
 
+from floe_core.cli.db import db
 from floe_core.cli.errors import EXIT_USAGE, CliError, reports_floe_errors
 
 if TYPE_CHECKING:
-    from floe_core.monitoring.models import CheckReport
+    from floe_core.contracts.model import DataContract
+    from floe_core.manifest import PlatformManifest
+    from floe_core.monitoring.models import CheckReport, RegisteredContract, SLAStatus
+    from floe_core.state.store import StateStore
+    from floe_core.state.url import StateURL
+
+log = logging.getLogger(__name__)
 
 # Check types this floe-core runs; kept here (not imported) so that --help stays fast.
 CHECK_TYPES = ("freshness", "schema_drift", "quality", "availability", "deprecation")
@@ -22,6 +32,9 @@ EXIT_VIOLATION = 1
 @click.group()
 def sla() -> None:
     """Check ODCS data contracts against their live Iceberg tables."""
+
+
+sla.add_command(db)
 
 
 @sla.command()
@@ -56,9 +69,20 @@ def sla() -> None:
     show_default=True,
     help="Exit 1 when a violation reaches this severity.",
 )
+@click.option(
+    "--no-persist",
+    "no_persist",
+    is_flag=True,
+    help="Do not read or write the state database: no history, no escalation to CRITICAL.",
+)
 @reports_floe_errors
 def check(
-    contract_file: str, manifest_path: str | None, checks: tuple[str, ...], fmt: str, fail_on: str
+    contract_file: str,
+    manifest_path: str | None,
+    checks: tuple[str, ...],
+    fmt: str,
+    fail_on: str,
+    no_persist: bool,
 ) -> None:
     """Check CONTRACT_FILE (an ODCS v3 YAML contract) against its live Iceberg tables now.
 
@@ -77,6 +101,14 @@ def check(
       deprecation   status deprecated/retired and the endOfSupport/endOfLife dates
 
     \b
+    History: every run is persisted to the state database ($FLOE_STATE_URL, else
+    state.url in the manifest, else ./.floe/state.db). A breach that is the fourth of
+    its type for the contract within 24 h (severity_thresholds: critical_count,
+    critical_window_hours) is escalated to CRITICAL. When the database cannot be used
+    the checks still run and report, one line on stderr says so, and the exit status
+    is what the checks decide. --no-persist leaves the database alone.
+
+    \b
     Exit status:
       0  no violation reaches --fail-on
       1  a violation reaches --fail-on
@@ -93,15 +125,12 @@ def check(
 
     from floe_core.cli.output import make_output
     from floe_core.contracts.loader import load_contract
-    from floe_core.manifest import find_manifest, load_manifest
-    from floe_core.monitoring.monitor import ContractMonitor
+    from floe_core.state.url import resolve_state_url
 
-    manifest_file = find_manifest(manifest_path)
-    manifest = load_manifest(manifest_file) if manifest_file is not None else None
+    manifest = _manifest(manifest_path)
     contract = load_contract(contract_file)
-    monitor = ContractMonitor.from_manifest(manifest)
-    registered = monitor.register(contract)
-    report = asyncio.run(monitor.run(registered.contract_name, checks or None))
+    state = None if no_persist else resolve_state_url(manifest)
+    report = asyncio.run(_run_checks(manifest, contract, checks, state))
 
     status, verdict = judge(report, fail_on)
     errors = [r for r in report.results if r.status.value == "error"]
@@ -112,6 +141,59 @@ def check(
         messages = {str(r.details.get("message") or r.details.get("reason")) for r in errors}
         raise CliError(" ".join(sorted(messages)))
     raise SystemExit(status)
+
+
+async def _run_checks(
+    manifest: PlatformManifest | None,
+    contract: DataContract,
+    checks: tuple[str, ...],
+    state: StateURL | None,
+) -> CheckReport:
+    """Run the checks, persisting to ``state`` if it can be opened; degrade if it cannot."""
+    from floe_core.errors import StateError
+    from floe_core.monitoring.monitor import ContractMonitor
+    from floe_core.state.engine import open_state
+    from floe_core.state.store import StateStore
+
+    engine = None
+    if state is not None:
+        try:
+            engine = await open_state(state, auto_upgrade=state.embedded)
+        except StateError as exc:
+            log.warning(
+                "check results not persisted: %s; the checks ran and are reported, without "
+                "history (no escalation to CRITICAL); --no-persist skips the state database",
+                exc,
+                extra={"floe.state.url": state.display},
+            )
+    try:
+        store = StateStore(engine) if engine is not None else None
+        monitor = ContractMonitor.from_manifest(manifest, state=store)
+        registered = monitor.register(contract)
+        return await monitor.run(registered.contract_name, checks or None)
+    finally:
+        if engine is not None:
+            await engine.dispose()
+
+
+def _manifest(manifest_path: str | None) -> PlatformManifest | None:
+    from floe_core.manifest import find_manifest, load_manifest
+
+    manifest_file = find_manifest(manifest_path)
+    return load_manifest(manifest_file) if manifest_file is not None else None
+
+
+@asynccontextmanager
+async def _open_store(state: StateURL) -> AsyncIterator[StateStore]:
+    """A store on ``state`` (the embedded database is created on first use), closed after."""
+    from floe_core.state.engine import open_state
+    from floe_core.state.store import StateStore
+
+    engine = await open_state(state, auto_upgrade=state.embedded)
+    try:
+        yield StateStore(engine)
+    finally:
+        await engine.dispose()
 
 
 def judge(report: CheckReport, fail_on: str) -> tuple[int, str]:
@@ -133,3 +215,110 @@ def judge(report: CheckReport, fail_on: str) -> tuple[int, str]:
         names = ", ".join(r.check_type.value for r in errored)
         return EXIT_USAGE, f"ERROR: could not run {names}; {found} → exit 2"
     return EXIT_OK, f"OK: {found}, none at or above {fail_on} → exit 0"
+
+
+_MANIFEST_FOR_STATE = click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Platform manifest (its catalog, and its state.url). Default: $FLOE_MANIFEST, else "
+    "./manifest.yaml. $FLOE_STATE_URL overrides state.url; without either, ./.floe/state.db.",
+)
+_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people; json prints one object.",
+)
+
+
+@sla.command()
+@click.argument("contract_file", type=click.Path(dir_okay=False, path_type=str))
+@_MANIFEST_FOR_STATE
+@_FORMAT
+@reports_floe_errors
+def register(contract_file: str, manifest_path: str | None, fmt: str) -> None:
+    """Add CONTRACT_FILE (an ODCS v3 YAML contract) to the monitored set in the state database.
+
+    Registering a contract again replaces it (a new version, say) and keeps its history.
+
+    \b
+    Example:
+      floe sla register contracts/orders.yaml
+    """
+    import asyncio
+
+    from floe_core.cli.output import make_output
+    from floe_core.contracts.loader import load_contract
+    from floe_core.monitoring.monitor import ContractMonitor
+    from floe_core.state.url import resolve_state_url
+
+    manifest = _manifest(manifest_path)
+    registered = ContractMonitor.from_manifest(manifest).register(load_contract(contract_file))
+    state = resolve_state_url(manifest)
+
+    async def run() -> RegisteredContract:
+        async with _open_store(state) as store:
+            await store.register_contract(registered)
+            return await store.get_contract(registered.contract_name) or registered
+
+    make_output(fmt).registered(asyncio.run(run()), state.display)
+
+
+@sla.command()
+@click.argument("name")
+@_MANIFEST_FOR_STATE
+@_FORMAT
+@reports_floe_errors
+def unregister(name: str, manifest_path: str | None, fmt: str) -> None:
+    """Remove contract NAME from the monitored set; its history and SLA status stay.
+
+    \b
+    Example:
+      floe sla unregister orders
+    """
+    import asyncio
+
+    from floe_core.cli.output import make_output
+    from floe_core.state.url import resolve_state_url
+
+    state = resolve_state_url(_manifest(manifest_path))
+
+    async def run() -> bool:
+        async with _open_store(state) as store:
+            return await store.unregister_contract(name)
+
+    if not asyncio.run(run()):
+        raise CliError(
+            f"contract '{name}' is not registered in the state database {state.display}; "
+            "`floe sla list` shows the registered contracts"
+        )
+    make_output(fmt).unregistered(name, state.display)
+
+
+@sla.command("list")
+@_MANIFEST_FOR_STATE
+@_FORMAT
+@reports_floe_errors
+def list_command(manifest_path: str | None, fmt: str) -> None:
+    """List the registered contracts with their last checks and rolling 24 h SLA status.
+
+    \b
+    Example:
+      floe sla list --format json
+    """
+    import asyncio
+
+    from floe_core.cli.output import make_output
+    from floe_core.state.url import resolve_state_url
+
+    state = resolve_state_url(_manifest(manifest_path))
+
+    async def run() -> tuple[list[RegisteredContract], list[SLAStatus]]:
+        async with _open_store(state) as store:
+            return await store.list_contracts(), await store.sla_statuses()
+
+    contracts, statuses = asyncio.run(run())
+    make_output(fmt).contracts(contracts, statuses, state.display)

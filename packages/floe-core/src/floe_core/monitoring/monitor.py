@@ -7,16 +7,23 @@
 Which catalog a contract's tables are read from: the manifest's ``plugins.catalog`` if it
 names one, else the contract's own ``iceberg`` server, else the embedded default under
 ``./.floe/``.
+
+With a ``StateStore`` (``ContractMonitor(state=StateStore(engine))``) each run is judged
+against the persisted history (repeated breaches become CRITICAL, SLA statuses roll over
+24 h) and written in one transaction. Without one the monitor remembers nothing between
+processes. While its database cannot be used the checks run and report just the same: the
+monitor is DEGRADED, says so once in the log, and ``persist_error`` tells why.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -52,8 +59,14 @@ from floe_core.monitoring.models import (
 )
 from floe_core.monitoring.runner import connect_catalog, failed_run, run_check, utcnow
 from floe_core.plugins.catalog import CatalogPlugin
+from floe_core.plugins.metadata import HealthState, HealthStatus
 from floe_core.plugins.registry import PluginRegistry, get_registry
 from floe_core.plugins.types import PluginType
+
+if TYPE_CHECKING:
+    from floe_core.state.store import StateStore
+
+log = logging.getLogger(__name__)
 
 
 def default_checks() -> dict[ViolationType, Check]:
@@ -92,6 +105,7 @@ class ContractMonitor:
         plugins: PluginsSection | None = None,
         clock: Callable[[], datetime] = utcnow,
         home: Path | None = None,
+        state: StateStore | None = None,
     ) -> None:
         self.config = config or MonitoringConfig()
         self._catalog = catalog
@@ -103,6 +117,11 @@ class ContractMonitor:
         self._catalogs: dict[str, CatalogPlugin] = {}
         self._manifest_source: Path | None = None
         self._plugins = plugins or PluginsSection()
+        self._state = state
+        #: Why the last run could not use the state database; None once a run has persisted.
+        self.persist_error: str | None = None
+        #: Runs whose history could not be read or written, since the monitor started.
+        self.persist_failures = 0
 
     @classmethod
     def from_manifest(
@@ -250,12 +269,115 @@ class ContractMonitor:
         runs = list(await asyncio.gather(*(one(self._checks[t]) for t in selected)))
         for result, _ in runs:
             registered.last_check_times[result.check_type.value] = now
+        results = [result for result, _ in runs]
+        events = [event for _, found in runs for event in found]
+        if self._state is not None:
+            results, events = await self._remember(self._state, registered, results, events, now)
         return CheckReport(
             contract_name=registered.contract_name,
             contract_version=registered.contract_version,
-            results=[result for result, _ in runs],
-            violations=[event for _, events in runs for event in events],
+            results=results,
+            violations=events,
         )
+
+    async def _remember(
+        self,
+        store: StateStore,
+        registered: RegisteredContract,
+        results: list[CheckResult],
+        events: list[ContractViolationEvent],
+        now: datetime,
+    ) -> tuple[list[CheckResult], list[ContractViolationEvent]]:
+        """Escalate from the persisted history, then persist the run in one transaction.
+
+        A database that cannot be read or written leaves the results as they are (and, if
+        the history could not be read, unescalated): the monitor degrades, it does not fail.
+        """
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from floe_core.monitoring.escalation import escalate
+        from floe_core.monitoring.history import load_history
+        from floe_core.monitoring.sla_status import sla_statuses
+
+        config = registered.monitoring_overrides or self.config
+        thresholds = config.severity_thresholds
+        timeout = float(config.check_timeout_seconds)
+        types = [r.check_type for r in results]
+        try:
+            async with asyncio.timeout(timeout):
+                history = await load_history(
+                    store, registered.contract_name, types, now, thresholds
+                )
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            self._degrade(store, registered, "read the history of", exc)
+            return results, events
+        results, events = escalate(results, events, history.critical_breaches, thresholds)
+        statuses = sla_statuses(results, events, history, now)
+        try:
+            async with asyncio.timeout(timeout):
+                await store.record_run(registered, results, events, statuses)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            self._degrade(store, registered, "persist the check results of", exc)
+            return results, events
+        if self.persist_error is not None:
+            log.info(
+                "state database %s reachable again; check results are persisted",
+                store.display,
+                extra={"floe.state.url": store.display},
+            )
+        self.persist_error = None
+        return results, events
+
+    def _degrade(
+        self, store: StateStore, registered: RegisteredContract, doing: str, exc: BaseException
+    ) -> None:
+        """Note that the state database failed; warn once per outage, not once per run."""
+        self.persist_failures += 1
+        first = self.persist_error is None
+        self.persist_error = (
+            f"could not {doing} contract {registered.contract_name} in the state database "
+            f"{store.display} ({_describe_db_error(exc)}); the checks ran and are reported, "
+            "but they are not persisted and repeated breaches are not escalated to CRITICAL"
+        )
+        log.log(
+            logging.WARNING if first else logging.DEBUG,
+            "%s",
+            self.persist_error,
+            extra={
+                "floe.contract.name": registered.contract_name,
+                "floe.state.url": store.display,
+                "floe.state.failures": self.persist_failures,
+            },
+        )
+
+    def health(self) -> HealthStatus:
+        """HEALTHY, or DEGRADED while the state database cannot be used (checks still run)."""
+        if self._state is None:
+            return HealthStatus(
+                HealthState.HEALTHY,
+                "no state database: check results are not persisted",
+                {"persistence": "off"},
+            )
+        details: dict[str, Any] = {
+            "persistence": "on",
+            "state_url": self._state.display,
+            "persist_failures": self.persist_failures,
+        }
+        if self.persist_error is not None:
+            return HealthStatus(HealthState.DEGRADED, self.persist_error, details)
+        return HealthStatus(HealthState.HEALTHY, "", details)
+
+    async def restore(self) -> list[RegisteredContract]:
+        """Register every active contract of the state database, as a restarted monitor does."""
+        if self._state is None:
+            raise InputError(
+                "this monitor has no state database to restore contracts from; "
+                "create it with ContractMonitor(state=StateStore(engine))"
+            )
+        restored = await self._state.list_contracts(active_only=True)
+        for registered in restored:
+            self.register(registered)
+        return restored
 
     async def check(
         self, name: str, types: Iterable[ViolationType | str] | None = None
@@ -283,3 +405,14 @@ class ContractMonitor:
             if check_type not in selected:
                 selected.append(check_type)
         return selected
+
+
+def _describe_db_error(exc: BaseException) -> str:
+    """A database failure in one line: the driver's own message, without SQL or parameters."""
+    from floe_core._redact import redact
+
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    if isinstance(exc, TimeoutError):
+        text = text or "no answer within check_timeout_seconds"
+    return redact(f"{type(cause).__name__}: {text}" if text else type(cause).__name__)

@@ -1,0 +1,70 @@
+"""What the state database remembers of a contract, read once before a run is judged.
+
+The monitor reads this before escalating a run's breaches and computing its SLA statuses, so
+both rest on the persisted history, not on what one process happens to have seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from floe_core.monitoring.models import SeverityThresholds, ViolationType
+
+if TYPE_CHECKING:
+    from floe_core.state.store import HistoryPoint, ProbePoint, StateStore
+
+#: The rolling window of SLA compliance, violation counts and availability uptime.
+SLA_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class TypeHistory:
+    """The persisted past of one check type of one contract (this run not included)."""
+
+    runs: list[HistoryPoint] = field(default_factory=list)  # within SLA_WINDOW, oldest first
+    consecutive_failures: int = 0  # failed runs since the last passing one
+    breaches_24h: int = 0  # breaching runs within SLA_WINDOW
+    probes: list[ProbePoint] = field(default_factory=list)  # availability only
+
+
+@dataclass(frozen=True)
+class RunHistory:
+    """Everything a run needs from the database, per check type."""
+
+    critical_breaches: dict[ViolationType, int] = field(default_factory=dict)
+    types: dict[ViolationType, TypeHistory] = field(default_factory=dict)
+
+
+async def load_history(
+    store: StateStore,
+    contract_name: str,
+    types: Iterable[ViolationType],
+    now: datetime,
+    thresholds: SeverityThresholds,
+) -> RunHistory:
+    """The history of ``types`` for ``contract_name`` as it stands before the run at ``now``."""
+    since = now - SLA_WINDOW
+    critical_since = now - timedelta(hours=thresholds.critical_window_hours)
+    critical: dict[ViolationType, int] = {}
+    per_type: dict[ViolationType, TypeHistory] = {}
+    for check_type in types:
+        breaches = await store.breaches_in_window(contract_name, check_type, since)
+        critical[check_type] = (
+            breaches
+            if critical_since == since
+            else await store.breaches_in_window(contract_name, check_type, critical_since)
+        )
+        per_type[check_type] = TypeHistory(
+            runs=await store.check_history(contract_name, check_type, since),
+            consecutive_failures=await store.consecutive_failures(contract_name, check_type),
+            breaches_24h=breaches,
+            probes=(
+                await store.probe_history(contract_name, since)
+                if check_type is ViolationType.AVAILABILITY
+                else []
+            ),
+        )
+    return RunHistory(critical_breaches=critical, types=per_type)

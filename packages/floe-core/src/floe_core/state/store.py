@@ -1,0 +1,382 @@
+"""StateStore: the monitor's memory in the six monitoring tables, over an ``AsyncEngine``.
+
+One run of a contract's checks is written in one transaction (results, violations, SLA
+statuses, the registration's last check times): it is all there or none of it is. Every
+datetime written is converted to UTC and every datetime read comes back timezone-aware UTC
+(SQLite stores them naive). A store serves one event loop: the engine's pooled connections
+belong to the loop that opened them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql.dml import Insert as PgInsert
+from sqlalchemy.dialects.sqlite.dml import Insert as SqliteInsert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from floe_core._redact import redact
+from floe_core.contracts.model import DataContract
+from floe_core.errors import InputError
+from floe_core.monitoring.models import (
+    CheckResult,
+    CheckStatus,
+    ContractViolationEvent,
+    MonitoringConfig,
+    RegisteredContract,
+    SLAStatus,
+    ViolationSeverity,
+    ViolationType,
+)
+from floe_core.state.models import (
+    ContractCheckResult,
+    ContractSLAStatus,
+    ContractViolation,
+    RegisteredContractRow,
+)
+
+#: Severities that breach an SLA; stored as their enum values.
+BREACH_SEVERITIES = (ViolationSeverity.ERROR.value, ViolationSeverity.CRITICAL.value)
+_DIALECTS = ("postgresql", "sqlite")
+
+
+class HistoryPoint(NamedTuple):
+    """One persisted check run: when it ran and how it ended."""
+
+    timestamp: datetime
+    status: CheckStatus
+
+
+class ProbePoint(NamedTuple):
+    """One persisted availability probe: when it ran and whether it succeeded."""
+
+    timestamp: datetime
+    ok: bool
+
+
+class StateStore:
+    """Reads and writes check history, violations, SLA status and registered contracts."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        if engine.dialect.name not in _DIALECTS:
+            raise InputError(
+                f"state database '{engine.dialect.name}' is not supported; "
+                "use a postgresql:// or sqlite:// URL"
+            )
+        self.engine = engine
+
+    @property
+    def display(self) -> str:
+        """The database URL with its password and secret query values masked."""
+        return redact(self.engine.url.render_as_string(hide_password=True))
+
+    # Writing one run --------------------------------------------------------------------
+
+    async def record_run(
+        self,
+        registered: RegisteredContract,
+        results: Sequence[CheckResult],
+        events: Sequence[ContractViolationEvent],
+        statuses: Sequence[SLAStatus],
+    ) -> None:
+        """Write one run in one transaction; on any failure nothing of it is stored."""
+        written = _utc(datetime.now(UTC))
+        result_ids = {r.check_type: uuid.UUID(r.id) for r in results}
+        result_rows = [_result_row(r, written) for r in results]
+        violation_rows = [_violation_row(e, result_ids.get(e.violation_type)) for e in events]
+        async with self.engine.begin() as conn:
+            if result_rows:
+                await conn.execute(_table(ContractCheckResult).insert(), result_rows)
+            if violation_rows:
+                await conn.execute(_table(ContractViolation).insert(), violation_rows)
+            if statuses:
+                await self._upsert_statuses(conn, statuses, written)
+            await self._touch_registration(conn, registered, results)
+
+    async def _upsert_statuses(
+        self, conn: AsyncConnection, statuses: Sequence[SLAStatus], written: datetime
+    ) -> None:
+        table = _table(ContractSLAStatus)
+        rows = [_status_row(s, written) for s in statuses]
+        stmt = self._insert(table).values(rows)
+        keys = ("contract_name", "check_type")
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c: stmt.excluded[c] for c in rows[0] if c not in keys},
+        )
+        await conn.execute(stmt)
+
+    async def _touch_registration(
+        self, conn: AsyncConnection, registered: RegisteredContract, results: Iterable[CheckResult]
+    ) -> None:
+        """Merge this run's check times into the registration's, if the contract is registered."""
+        table = _table(RegisteredContractRow)
+        name = registered.contract_name
+        found = await conn.execute(
+            select(table.c.last_check_times).where(table.c.contract_name == name).with_for_update()
+        )
+        row = found.first()
+        if row is None:
+            return
+        times: dict[str, Any] = dict(row.last_check_times or {})
+        for result in results:
+            times[result.check_type.value] = _utc(result.timestamp).isoformat()
+        await conn.execute(
+            update(table).where(table.c.contract_name == name).values(last_check_times=times)
+        )
+
+    def _insert(self, table: Table) -> PgInsert | SqliteInsert:
+        if self.engine.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    # Reading history --------------------------------------------------------------------
+
+    async def breaches_in_window(
+        self, contract_name: str, violation_type: ViolationType | str, since: datetime
+    ) -> int:
+        """How many persisted check runs breached (an ERROR or CRITICAL violation) since ``since``.
+
+        The violations of one run count once: a drift of four columns is one breach.
+        """
+        v = _table(ContractViolation)
+        runs = func.count(func.distinct(func.coalesce(v.c.check_result_id, v.c.id)))
+        stmt = select(runs).where(
+            v.c.contract_name == contract_name,
+            v.c.violation_type == ViolationType(violation_type).value,
+            v.c.severity.in_(BREACH_SEVERITIES),
+            v.c.detected_at >= _utc(since),
+        )
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
+    async def check_history(
+        self, contract_name: str, check_type: ViolationType | str, since: datetime
+    ) -> list[HistoryPoint]:
+        """The persisted runs of one check type since ``since``, oldest first."""
+        r = _table(ContractCheckResult)
+        stmt = (
+            select(r.c.checked_at, r.c.status)
+            .where(
+                r.c.contract_name == contract_name,
+                r.c.check_type == ViolationType(check_type).value,
+                r.c.checked_at >= _utc(since),
+            )
+            .order_by(r.c.checked_at)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [HistoryPoint(_utc(at), CheckStatus(status)) for at, status in rows]
+
+    async def probe_history(self, contract_name: str, since: datetime) -> list[ProbePoint]:
+        """The persisted availability probes since ``since``, oldest first.
+
+        Read from the availability results' ``details.probe.ok``; a run that could not probe
+        (an ``error`` without a probe) counts as no probe, as it does in the check itself.
+        """
+        r = _table(ContractCheckResult)
+        stmt = (
+            select(r.c.checked_at, r.c.details)
+            .where(
+                r.c.contract_name == contract_name,
+                r.c.check_type == ViolationType.AVAILABILITY.value,
+                r.c.checked_at >= _utc(since),
+            )
+            .order_by(r.c.checked_at)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        points = []
+        for at, details in rows:
+            probe = (details or {}).get("probe")
+            if isinstance(probe, dict) and isinstance(probe.get("ok"), bool):
+                points.append(ProbePoint(_utc(at), probe["ok"]))
+        return points
+
+    async def consecutive_failures(
+        self, contract_name: str, check_type: ViolationType | str
+    ) -> int:
+        """Failed runs since the last passing one; ``error`` and ``skipped`` runs do not count."""
+        r = _table(ContractCheckResult)
+        mine = (
+            r.c.contract_name == contract_name,
+            r.c.check_type == ViolationType(check_type).value,
+        )
+        last_pass = (
+            select(func.max(r.c.checked_at))
+            .where(*mine, r.c.status == CheckStatus.PASS.value)
+            .scalar_subquery()
+        )
+        stmt = select(func.count()).where(
+            *mine,
+            r.c.status == CheckStatus.FAIL.value,
+            (r.c.checked_at > last_pass) | last_pass.is_(None),
+        )
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
+    async def sla_statuses(self, contract_name: str | None = None) -> list[SLAStatus]:
+        """The stored SLA status of every (contract, check type), or of one contract's types."""
+        s = _table(ContractSLAStatus)
+        stmt = select(s).order_by(s.c.contract_name, s.c.check_type)
+        if contract_name is not None:
+            stmt = stmt.where(s.c.contract_name == contract_name)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [
+            SLAStatus(
+                contract_name=row["contract_name"],
+                check_type=ViolationType(row["check_type"]),
+                current_value=row["current_value"],
+                threshold=row["threshold"],
+                compliance_pct=row["compliance_pct"],
+                last_check_time=_utc(row["last_check_time"]) if row["last_check_time"] else None,
+                consecutive_failures=row["consecutive_failures"] or 0,
+                violation_count_24h=row["violation_count_24h"] or 0,
+                window_start=_utc(row["window_start"]),
+            )
+            for row in rows
+        ]
+
+    # Registered contracts ---------------------------------------------------------------
+
+    async def register_contract(self, registered: RegisteredContract) -> None:
+        """Add ``registered`` to the monitoring set, or replace its contract if it is there.
+
+        Re-registering keeps the original ``registered_at`` and the last check times.
+        """
+        table = _table(RegisteredContractRow)
+        row = _registration_row(registered)
+        stmt = self._insert(table).values(row)
+        kept = ("contract_name", "registered_at", "last_check_times")
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["contract_name"],
+            set_={c: stmt.excluded[c] for c in row if c not in kept},
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def unregister_contract(self, contract_name: str) -> bool:
+        """Remove ``contract_name`` from the monitoring set; False if it was not there.
+
+        Its check history, violations and SLA status stay.
+        """
+        table = _table(RegisteredContractRow)
+        async with self.engine.begin() as conn:
+            done = await conn.execute(delete(table).where(table.c.contract_name == contract_name))
+        return bool(done.rowcount)
+
+    async def list_contracts(self, *, active_only: bool = False) -> list[RegisteredContract]:
+        """The registered contracts, by name; their contracts validate as ODCS again."""
+        table = _table(RegisteredContractRow)
+        stmt = select(table).order_by(table.c.contract_name)
+        if active_only:
+            stmt = stmt.where(table.c.active.is_not(False))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [_registered(row) for row in rows]
+
+    async def get_contract(self, contract_name: str) -> RegisteredContract | None:
+        """The registration of ``contract_name``, if there is one."""
+        table = _table(RegisteredContractRow)
+        stmt = select(table).where(table.c.contract_name == contract_name)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(stmt)).mappings().first()
+        return _registered(row) if row is not None else None
+
+
+def _table(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive one (as SQLite gives them back) is UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _result_row(result: CheckResult, written: datetime) -> dict[str, Any]:
+    dumped = result.model_dump(mode="json")
+    return {
+        "id": uuid.UUID(result.id),
+        "contract_name": result.contract_name,
+        "check_type": result.check_type.value,
+        "status": result.status.value,
+        "duration_seconds": result.duration_seconds,
+        "checked_at": _utc(result.timestamp),
+        "details": dumped["details"],
+        "violation": dumped["violation"],
+        "created_at": written,
+    }
+
+
+def _violation_row(event: ContractViolationEvent, result_id: uuid.UUID | None) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "contract_name": event.contract_name,
+        "contract_version": event.contract_version,
+        "violation_type": event.violation_type.value,
+        "severity": event.severity.value,
+        "message": event.message,
+        "element": event.element,
+        "expected_value": event.expected_value,
+        "actual_value": event.actual_value,
+        "affected_consumers": list(event.affected_consumers),
+        "detected_at": _utc(event.timestamp),
+        "check_result_id": result_id,
+    }
+
+
+def _status_row(status: SLAStatus, written: datetime) -> dict[str, Any]:
+    return {
+        "contract_name": status.contract_name,
+        "check_type": status.check_type.value,
+        "current_value": status.current_value,
+        "threshold": status.threshold,
+        "compliance_pct": status.compliance_pct,
+        "last_check_time": _utc(status.last_check_time) if status.last_check_time else None,
+        "consecutive_failures": status.consecutive_failures,
+        "violation_count_24h": status.violation_count_24h,
+        "window_start": _utc(status.window_start),
+        "updated_at": written,
+    }
+
+
+def _registration_row(registered: RegisteredContract) -> dict[str, Any]:
+    dumped = registered.model_dump(mode="json", include={"connection_config"})
+    overrides = registered.monitoring_overrides
+    return {
+        "contract_name": registered.contract_name,
+        "contract_version": registered.contract_version,
+        "contract_data": registered.contract.model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        ),
+        "connection_config": dumped["connection_config"],
+        "monitoring_overrides": overrides.model_dump(mode="json") if overrides else None,
+        "registered_at": _utc(registered.registered_at),
+        "last_check_times": {
+            k: _utc(v).isoformat() for k, v in registered.last_check_times.items()
+        },
+        "active": registered.active,
+    }
+
+
+def _registered(row: Any) -> RegisteredContract:
+    overrides = row["monitoring_overrides"]
+    return RegisteredContract(
+        contract_name=row["contract_name"],
+        contract_version=row["contract_version"],
+        contract=DataContract.model_validate(row["contract_data"]),
+        connection_config=row["connection_config"],
+        monitoring_overrides=MonitoringConfig.model_validate(overrides) if overrides else None,
+        registered_at=_utc(row["registered_at"]),
+        last_check_times={
+            k: _utc(datetime.fromisoformat(v)) for k, v in (row["last_check_times"] or {}).items()
+        },
+        active=row["active"] is not False,
+    )

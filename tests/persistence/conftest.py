@@ -1,0 +1,182 @@
+"""Fixtures for the persistence tests: every test runs on SQLite and on PostgreSQL.
+
+SQLite is a file in ``tmp_path``; PostgreSQL is ``$FLOE_TEST_POSTGRES_URL`` with a fresh
+database per test (``floe_p_<random>``, dropped afterwards). Without the variable the
+PostgreSQL cases are skipped, unless ``FLOE_REQUIRE_POSTGRES=1``: then they fail. The schema
+is floe's own migrations, applied as ``open_state`` and ``floe sla db upgrade`` apply them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from floe_core.manifest import PluginSpec
+from floe_core.monitoring.models import MonitoringConfig
+from floe_core.monitoring.monitor import ContractMonitor
+from floe_core.state.engine import open_state, upgrade
+from floe_core.state.store import StateStore
+from floe_core.testing.iceberg import catalog_config, create_table
+
+POSTGRES_ENV = "FLOE_TEST_POSTGRES_URL"
+REQUIRE_ENV = "FLOE_REQUIRE_POSTGRES"
+T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def _postgres_base() -> str:
+    base = os.environ.get(POSTGRES_ENV, "").strip()
+    if not base:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{REQUIRE_ENV}=1 but {POSTGRES_ENV} is not set")
+        pytest.skip(f"set {POSTGRES_ENV} (postgresql://USER@HOST:PORT/DB) to run on PostgreSQL")
+    return base
+
+
+def _libpq(url: Any) -> str:
+    return str(url.set(drivername="postgresql").render_as_string(hide_password=False))
+
+
+@dataclass
+class StateDB:
+    """One test's state database: its async URL, and a store on it whenever asked."""
+
+    url: str
+    backend: str
+
+    @asynccontextmanager
+    async def store(self) -> AsyncIterator[StateStore]:
+        """A ``StateStore`` on a new engine (the schema migrated if missing), disposed after."""
+        engine = await open_state(self.url, auto_upgrade=True)
+        try:
+            yield StateStore(engine)
+        finally:
+            await engine.dispose()
+
+    def upgrade(self) -> None:
+        """Create the schema as ``floe sla db upgrade`` does; the CLI upgrades only ./.floe/."""
+        asyncio.run(upgrade(self.url))
+
+    @staticmethod
+    async def count(store: StateStore, model: type[Any]) -> int:
+        """Rows in ``model``'s table."""
+        async with store.engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateDB]:
+    """A fresh, empty state database on each backend."""
+    if request.param == "sqlite":
+        yield StateDB(f"sqlite+aiosqlite:///{tmp_path / 'state.db'}", "sqlite")
+        return
+    import psycopg
+
+    base = make_url(_postgres_base())
+    name = f"floe_p_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(_libpq(base), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = base.set(drivername="postgresql+psycopg", database=name)
+        yield StateDB(url.render_as_string(hide_password=False), "postgresql")
+    finally:
+        with psycopg.connect(_libpq(base), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@dataclass
+class Clock:
+    """The monitor's clock; the test moves it."""
+
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class StaleLake:
+    """A real Iceberg table ``sales.orders`` whose only commit is old, and its contract."""
+
+    catalog: Any
+    warehouse: Path
+    contract_path: Path
+    manifest: Path
+    committed: datetime
+    clock: Clock = field(default_factory=Clock)
+
+    def monitor(
+        self, store: StateStore | None = None, config: MonitoringConfig | None = None
+    ) -> ContractMonitor:
+        """A monitor on this lake at ``clock``, persisting into ``store``; contract registered."""
+        monitor = ContractMonitor(
+            config,
+            catalog=PluginSpec(type="sql", config=catalog_config(self.warehouse)),
+            clock=self.clock,
+            state=store,
+        )
+        monitor.register(self.contract_path)
+        return monitor
+
+    def hours_later(self, hours: float) -> datetime:
+        """Set the clock ``hours`` after the commit."""
+        self.clock.now = self.committed + timedelta(hours=hours)
+        return self.clock.now
+
+
+ORDERS = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("region", pa.string())])
+
+
+@pytest.fixture
+def stale_lake(
+    catalog: Any, warehouse: Path, manifest: Path, write_contract: Callable[..., Path]
+) -> StaleLake:
+    """``sales.orders`` with one commit, and a contract with a 1 h freshness SLA."""
+    table = create_table(catalog, "sales.orders", ORDERS)
+    table.append(pa.table({"id": [1], "region": ["eu"]}, schema=ORDERS))
+    snapshot = catalog.load_table("sales.orders").current_snapshot()
+    committed = datetime.fromtimestamp(snapshot.timestamp_ms / 1000, tz=UTC)
+    contract = {
+        "apiVersion": "v3.1.0",
+        "kind": "DataContract",
+        "id": "orders-contract",
+        "name": "orders",
+        "version": "1.2.0",
+        "status": "active",
+        "schema": [
+            {
+                "name": "orders",
+                "physicalName": "sales.orders",
+                "physicalType": "table",
+                "properties": [
+                    {"name": "id", "physicalType": "long", "required": True},
+                    {"name": "region", "physicalType": "string"},
+                ],
+            }
+        ],
+        "slaProperties": [{"property": "freshness", "value": "PT1H"}],
+    }
+    path = write_contract(yaml.safe_dump(contract, sort_keys=False), "orders.yaml")
+    return StaleLake(catalog, warehouse, path, manifest, committed)
