@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     )
     from floe_core.plugins.registry import PluginRegistry, get_registry
     from floe_core.plugins.types import PluginType
+    from floe_core.state.store import StateStore
 
 _EXPORTS: dict[str, str] = {
     "AlertChannelRoutingRule": "floe_core.monitoring.models",
@@ -73,6 +74,7 @@ _EXPORTS: dict[str, str] = {
     "RuleResult": "floe_core.plugins.quality",
     "SLAStatus": "floe_core.monitoring.models",
     "SeverityThresholds": "floe_core.monitoring.models",
+    "StateStore": "floe_core.state.store",
     "ViolationSeverity": "floe_core.monitoring.models",
     "ViolationType": "floe_core.monitoring.models",
     "get_registry": "floe_core.plugins.registry",
@@ -109,6 +111,7 @@ __all__ = [
     "RuleResult",
     "SLAStatus",
     "SeverityThresholds",
+    "StateStore",
     "ViolationSeverity",
     "ViolationType",
     "__version__",
