@@ -52,13 +52,8 @@ class DuckDBComputePlugin(ComputePlugin):
     def name(self) -> str:
         return "duckdb"
 
-    @property
-    def version(self) -> str:
-        return __version__
-
-    @property
-    def floe_api_version(self) -> str:
-        return FLOE_API_VERSION
+    version = __version__
+    floe_api_version = FLOE_API_VERSION
 
     @property
     def description(self) -> str:

@@ -44,18 +44,12 @@ class PyIcebergCatalogPlugin(CatalogPlugin):
     """A catalog reached through ``pyiceberg.catalog.load_catalog``."""
 
     catalog_type: ClassVar[str]
+    version = __version__
+    floe_api_version = FLOE_API_VERSION
 
     @property
     def name(self) -> str:
         return self.catalog_type
-
-    @property
-    def version(self) -> str:
-        return __version__
-
-    @property
-    def floe_api_version(self) -> str:
-        return FLOE_API_VERSION
 
     @property
     def description(self) -> str:
