@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import click
@@ -15,6 +15,7 @@ from floe_core.monitoring.models import (
     CheckReport,
     CheckResult,
     CheckStatus,
+    ContractViolationEvent,
     RegisteredContract,
     SLAStatus,
     ViolationSeverity,
@@ -51,6 +52,19 @@ class Output(Protocol):
         self, contracts: Sequence[RegisteredContract], statuses: Sequence[SLAStatus], state: str
     ) -> None:
         """Show the registered contracts and their SLA status (``floe sla list``)."""
+
+    def sla_statuses(self, statuses: Sequence[SLAStatus], name: str | None, state: str) -> None:
+        """Show the current SLA status rows, of every contract or of ``name``."""
+
+    def history(
+        self,
+        name: str,
+        results: Sequence[CheckResult],
+        violations: Sequence[ContractViolationEvent],
+        since: datetime,
+        state: str,
+    ) -> None:
+        """Show one contract's check results and violations since ``since``, newest first."""
 
 
 def registration_summary(
@@ -98,6 +112,25 @@ class JsonOutput:
             {
                 "state_database": state,
                 "contracts": [registration_summary(c, statuses) for c in contracts],
+            }
+        )
+
+    def sla_statuses(self, statuses: Sequence[SLAStatus], name: str | None, state: str) -> None:
+        self._echo({"statuses": [s.model_dump(mode="json") for s in statuses]})
+
+    def history(
+        self,
+        name: str,
+        results: Sequence[CheckResult],
+        violations: Sequence[ContractViolationEvent],
+        since: datetime,
+        state: str,
+    ) -> None:
+        self._echo(
+            {
+                "contract_name": name,
+                "results": [r.model_dump(mode="json") for r in results],
+                "violations": [v.model_dump(mode="json") for v in violations],
             }
         )
 
@@ -196,6 +229,117 @@ class TableOutput:
                 "; ".join(_compliance(s) for s in mine) or "no measurement yet",
             )
         self.console.print(table)
+
+    def sla_statuses(self, statuses: Sequence[SLAStatus], name: str | None, state: str) -> None:
+        from rich.table import Table
+
+        if not statuses:
+            whose = f" for contract '{name}'" if name else ""
+            self.console.print(
+                f"No SLA status recorded yet{whose} in {state}; run floe sla check "
+                "CONTRACT_FILE to measure it.",
+                markup=False,
+                soft_wrap=True,
+            )
+            return
+        table = Table(title=f"SLA status in {state}", title_justify="left")
+        table.add_column("Contract", no_wrap=True)
+        table.add_column("Check", no_wrap=True)
+        table.add_column("Current", justify="right", no_wrap=True)
+        table.add_column("Threshold", justify="right", no_wrap=True)
+        table.add_column("Compliance 24 h", justify="right", no_wrap=True)
+        table.add_column("Failed in a row", justify="right", no_wrap=True)
+        table.add_column("Breaches 24 h", justify="right", no_wrap=True)
+        table.add_column("Last check", no_wrap=True)
+        for status in statuses:
+            last = status.last_check_time
+            table.add_row(
+                status.contract_name,
+                status.check_type.value,
+                _measure(status.check_type, status.current_value),
+                _measure(status.check_type, status.threshold),
+                f"{status.compliance_pct:.1f}%",
+                str(status.consecutive_failures),
+                str(status.violation_count_24h),
+                f"{last:%Y-%m-%d %H:%M:%S} UTC" if last else "never",
+            )
+        self.console.print(table)
+
+    def history(
+        self,
+        name: str,
+        results: Sequence[CheckResult],
+        violations: Sequence[ContractViolationEvent],
+        since: datetime,
+        state: str,
+    ) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        when = f"{since:%Y-%m-%d %H:%M:%S} UTC"
+        if not results and not violations:
+            self.console.print(
+                f"No check results or violations recorded for contract '{name}' since {when} "
+                f"in {state}.",
+                markup=False,
+                soft_wrap=True,
+            )
+            return
+        checks = Table(
+            title=f"{name}: check results since {when} (newest first)", title_justify="left"
+        )
+        checks.add_column("Checked", no_wrap=True)
+        checks.add_column("Check", no_wrap=True)
+        checks.add_column("Status", no_wrap=True)
+        checks.add_column("Detail", overflow="fold", ratio=1)
+        checks.add_column("Time", justify="right", no_wrap=True)
+        for result in results:
+            checks.add_row(
+                f"{result.timestamp:%Y-%m-%d %H:%M:%S}",
+                result.check_type.value,
+                Text(result.status.value.upper(), style=_STATUS_STYLE[result.status]),
+                Text(_safe_summary(result)),
+                f"{result.duration_seconds * 1000:.0f} ms",
+            )
+        self.console.print(checks)
+        if not violations:
+            self.console.print(f"No violations since {when}.", markup=False)
+            return
+        events = Table(
+            title=f"{name}: violations since {when} (newest first)", title_justify="left"
+        )
+        events.add_column("Detected", no_wrap=True)
+        events.add_column("Check", no_wrap=True)
+        events.add_column("Severity", no_wrap=True)
+        events.add_column("Element", overflow="fold")
+        events.add_column("Detail", overflow="fold", ratio=1)
+        for event in violations:
+            events.add_row(
+                f"{event.timestamp:%Y-%m-%d %H:%M:%S}",
+                event.violation_type.value,
+                Text(event.severity.value.upper(), style=_SEVERITY_STYLE[event.severity]),
+                event.element or "",
+                _event_detail(event.message, event.expected_value, event.actual_value)
+                + _escalation(event.metadata),
+            )
+        self.console.print(events)
+
+
+def _measure(check_type: ViolationType, value: float) -> str:
+    """An SLA status value as people read it: freshness as a duration, the rest as numbers."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return "no data" if check_type is ViolationType.FRESHNESS else str(value)
+    if check_type is ViolationType.FRESHNESS:
+        return format_duration(timedelta(seconds=value))
+    return f"{value:g}"
+
+
+def _safe_summary(result: CheckResult) -> str:
+    """``summarize``, or nothing when stored details lack what it needs."""
+    try:
+        return summarize(result)
+    except (KeyError, TypeError, ValueError):
+        return ""
 
 
 def _compliance(status: SLAStatus) -> str:

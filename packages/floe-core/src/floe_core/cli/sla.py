@@ -13,9 +13,17 @@ from floe_core.cli.db import db
 from floe_core.cli.errors import EXIT_USAGE, CliError, reports_floe_errors
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from floe_core.contracts.model import DataContract
     from floe_core.manifest import PlatformManifest
-    from floe_core.monitoring.models import CheckReport, RegisteredContract, SLAStatus
+    from floe_core.monitoring.models import (
+        CheckReport,
+        CheckResult,
+        ContractViolationEvent,
+        RegisteredContract,
+        SLAStatus,
+    )
     from floe_core.state.store import StateStore
     from floe_core.state.url import StateURL
 
@@ -322,3 +330,108 @@ def list_command(manifest_path: str | None, fmt: str) -> None:
 
     contracts, statuses = asyncio.run(run())
     make_output(fmt).contracts(contracts, statuses, state.display)
+
+
+@sla.command()
+@click.argument("name", required=False)
+@_MANIFEST_FOR_STATE
+@_FORMAT
+@reports_floe_errors
+def status(name: str | None, manifest_path: str | None, fmt: str) -> None:
+    """Show the current SLA status of every contract, or of contract NAME.
+
+    One row per (contract, check type): current value, threshold, 24 h compliance,
+    failures in a row, breaches in 24 h and the last check time. JSON: {"statuses": [...]}.
+
+    \b
+    Examples:
+      floe sla status
+      floe sla status orders --format json
+    """
+    import asyncio
+
+    from floe_core.cli.output import make_output
+    from floe_core.state.url import resolve_state_url
+
+    state = resolve_state_url(_manifest(manifest_path))
+
+    async def run() -> list[SLAStatus]:
+        async with _open_store(state) as store:
+            return await store.sla_statuses(name)
+
+    make_output(fmt).sla_statuses(asyncio.run(run()), name, state.display)
+
+
+@sla.command()
+@click.argument("name")
+@click.option(
+    "--since",
+    default="24h",
+    show_default=True,
+    help="Show what happened since this ISO date or datetime (UTC unless it says otherwise), "
+    "or this long ago: 6h, 7d, PT6H.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Show at most this many check results and this many violations.",
+)
+@_MANIFEST_FOR_STATE
+@_FORMAT
+@reports_floe_errors
+def history(name: str, since: str, limit: int | None, manifest_path: str | None, fmt: str) -> None:
+    """Show the recent check results and violations of contract NAME, newest first.
+
+    JSON: {"contract_name", "results": [...], "violations": [...]}.
+
+    \b
+    Examples:
+      floe sla history orders
+      floe sla history orders --since 7d --limit 20
+      floe sla history orders --since 2024-06-01 --format json
+    """
+    import asyncio
+    from datetime import UTC, datetime
+
+    from floe_core.cli.output import make_output
+    from floe_core.state.url import resolve_state_url
+
+    start = parse_since(since, datetime.now(UTC))
+    state = resolve_state_url(_manifest(manifest_path))
+
+    async def run() -> tuple[list[CheckResult], list[ContractViolationEvent]]:
+        async with _open_store(state) as store:
+            return (
+                await store.recent_results(name, start, limit),
+                await store.recent_violations(name, start, limit),
+            )
+
+    results, violations = asyncio.run(run())
+    make_output(fmt).history(name, results, violations, start, state.display)
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """``--since``: an ISO date (midnight UTC), an ISO datetime (naive is UTC) or a duration ago."""
+    from datetime import UTC, date, datetime
+
+    from floe_core.contracts.durations import DurationError, parse_duration
+
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return now - parse_duration(text, None)
+    except (DurationError, OverflowError) as exc:
+        raise click.BadParameter(
+            f"'{value}' is neither an ISO date/datetime (2024-06-01, 2024-06-01T12:00Z) nor a "
+            f"duration (6h, 7d, PT6H): {exc}",
+            param_hint="'--since'",
+        ) from None

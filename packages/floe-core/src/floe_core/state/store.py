@@ -243,6 +243,82 @@ class StateStore:
             for row in rows
         ]
 
+    async def recent_results(
+        self, contract_name: str, since: datetime, limit: int | None = None
+    ) -> list[CheckResult]:
+        """The persisted check results of one contract since ``since``, newest first."""
+        r = _table(ContractCheckResult)
+        stmt = (
+            select(r)
+            .where(r.c.contract_name == contract_name, r.c.checked_at >= _utc(since))
+            .order_by(r.c.checked_at.desc(), r.c.check_type)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [
+            CheckResult(
+                id=str(row["id"]),
+                contract_name=row["contract_name"],
+                check_type=ViolationType(row["check_type"]),
+                status=CheckStatus(row["status"]),
+                duration_seconds=row["duration_seconds"],
+                timestamp=_utc(row["checked_at"]),
+                details=row["details"] or {},
+                violation=(
+                    ContractViolationEvent.model_validate(row["violation"])
+                    if row["violation"]
+                    else None
+                ),
+            )
+            for row in rows
+        ]
+
+    async def recent_violations(
+        self, contract_name: str, since: datetime, limit: int | None = None
+    ) -> list[ContractViolationEvent]:
+        """The persisted violations of one contract since ``since``, newest first.
+
+        ``check_duration_seconds`` is that of the run's stored check result (0 without one);
+        ``metadata`` (escalation) is kept only on the event its result carries.
+        """
+        v = _table(ContractViolation)
+        r = _table(ContractCheckResult)
+        stmt = (
+            select(v, r.c.duration_seconds, r.c.violation.label("result_violation"))
+            .select_from(v.outerjoin(r, v.c.check_result_id == r.c.id))
+            .where(v.c.contract_name == contract_name, v.c.detected_at >= _utc(since))
+            .order_by(v.c.detected_at.desc(), v.c.violation_type, v.c.element, v.c.message)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        events = []
+        for row in rows:
+            carried = row["result_violation"] or {}
+            same = all(
+                carried.get(k) == row[k] for k in ("severity", "message", "element")
+            ) and bool(carried)
+            events.append(
+                ContractViolationEvent(
+                    contract_name=row["contract_name"],
+                    contract_version=row["contract_version"],
+                    violation_type=ViolationType(row["violation_type"]),
+                    severity=ViolationSeverity(row["severity"]),
+                    message=row["message"],
+                    element=row["element"],
+                    expected_value=row["expected_value"],
+                    actual_value=row["actual_value"],
+                    timestamp=_utc(row["detected_at"]),
+                    affected_consumers=list(row["affected_consumers"] or []),
+                    check_duration_seconds=row["duration_seconds"] or 0.0,
+                    metadata=dict(carried.get("metadata") or {}) if same else {},
+                )
+            )
+        return events
+
     # Registered contracts ---------------------------------------------------------------
 
     async def register_contract(self, registered: RegisteredContract) -> None:
