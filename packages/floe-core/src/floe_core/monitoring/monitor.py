@@ -272,7 +272,9 @@ class ContractMonitor:
         results = [result for result, _ in runs]
         events = [event for _, found in runs for event in found]
         if self._state is not None:
-            results, events = await self._remember(self._state, registered, results, events, now)
+            results, events = await self._remember(
+                self._state, registered, config, results, events, now
+            )
         return CheckReport(
             contract_name=registered.contract_name,
             contract_version=registered.contract_version,
@@ -284,6 +286,7 @@ class ContractMonitor:
         self,
         store: StateStore,
         registered: RegisteredContract,
+        config: MonitoringConfig,
         results: list[CheckResult],
         events: list[ContractViolationEvent],
         now: datetime,
@@ -299,7 +302,6 @@ class ContractMonitor:
         from floe_core.monitoring.history import load_history
         from floe_core.monitoring.sla_status import sla_statuses
 
-        config = registered.monitoring_overrides or self.config
         thresholds = config.severity_thresholds
         timeout = float(config.check_timeout_seconds)
         types = [r.check_type for r in results]
