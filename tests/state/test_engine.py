@@ -219,3 +219,29 @@ def test_concurrent_upgrades_of_different_databases_in_one_process(
         return list(await asyncio.gather(*(upgrade(url) for url in urls)))
 
     assert asyncio.run(run()) == [UpgradeResult(before=None, after=HEAD_REVISION)] * 3
+
+
+def test_a_database_at_the_first_revision_upgrades_to_head(state_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import Connection
+
+    from floe_core.state.engine import alembic_config
+
+    def to_first(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+
+    async def run() -> tuple[str | None, UpgradeResult]:
+        engine = create_state_engine(state_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(to_first)
+        finally:
+            await engine.dispose()
+        first = await revision_of(state_url)
+        return first, await upgrade(state_url)
+
+    first, result = asyncio.run(run())
+    assert first == "0001"
+    assert result == UpgradeResult(before="0001", after=HEAD_REVISION)

@@ -17,7 +17,8 @@ FLOE_CORE = Path(__file__).parents[2] / "packages" / "floe-core"
 MIGRATION_FILES = {
     "floe_core/state/migrations/env.py",
     "floe_core/state/migrations/script.py.mako",
-    f"floe_core/state/migrations/versions/{HEAD_REVISION}_initial.py",
+    "floe_core/state/migrations/versions/0001_initial.py",
+    "floe_core/state/migrations/versions/0002_violations_by_check_result.py",
 }
 
 

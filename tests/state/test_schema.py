@@ -1,8 +1,9 @@
 """The migrations create exactly the documented schema, and the models agree with them.
 
 On PostgreSQL the documented DDL (``documented_schema.sql``, verbatim from the design's data
-model) runs on one fresh database and floe's migrations on another; their catalogs
-(information_schema columns, constraints, indexes) must be identical. On both backends,
+model) and floe's one departure from it (``schema_departures.sql``: an index on the foreign key
+that retention deletes through) run on one fresh database and floe's migrations on another;
+their catalogs (information_schema columns, constraints, indexes) must be identical. On both backends,
 Alembic's autogenerate comparison finds no difference between ``Base.metadata`` and the
 migrated database.
 """
@@ -34,6 +35,7 @@ from floe_core.state.engine import (
 from floe_core.state.models import Base
 
 DOCUMENTED_DDL = (Path(__file__).parent / "documented_schema.sql").read_text()
+DEPARTURES_DDL = (Path(__file__).parent / "schema_departures.sql").read_text()
 TABLES = {
     "contract_check_results",
     "contract_violations",
@@ -47,6 +49,7 @@ INDEXES = {
     "idx_check_results_type",
     "idx_violations_contract",
     "idx_violations_severity",
+    "idx_violations_check_result",  # schema_departures.sql
 }
 
 
@@ -137,7 +140,8 @@ def read_pg_schema(url: str) -> PgSchema:
 def documented_pg_schema(new_postgres_database: Callable[[], str]) -> PgSchema:
     url = new_postgres_database()
     with psycopg.connect(libpq(url)) as conn:
-        conn.execute(DOCUMENTED_DDL)  # a file of ours, without parameters
+        conn.execute(DOCUMENTED_DDL)  # files of ours, without parameters
+        conn.execute(DEPARTURES_DDL)
     return read_pg_schema(url)
 
 

@@ -134,6 +134,8 @@ class ContractViolation(Base):
     __table_args__ = (
         Index("idx_violations_contract", "contract_name", "detected_at"),
         Index("idx_violations_severity", "severity", "detected_at"),
+        # Not in the design's DDL: retention deletes check results through this foreign key.
+        Index("idx_violations_check_result", "check_result_id"),
     )
 
 
