@@ -24,6 +24,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     Uuid,
     text,
@@ -87,6 +88,12 @@ _RANDOM_UUID = random_uuid_default()
 
 class Base(DeclarativeBase):
     """Declarative base of the monitoring tables."""
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core ``Table`` of a mapped model, for statements that need no ORM."""
+    table: Table = model.__table__  # type: ignore[assignment]
+    return table
 
 
 class ContractCheckResult(Base):

@@ -38,6 +38,7 @@ from floe_core.state.models import (
     ContractSLAStatus,
     ContractViolation,
     RegisteredContractRow,
+    table_of,
 )
 
 #: Severities that breach an SLA; stored as their enum values.
@@ -91,9 +92,9 @@ class StateStore:
         violation_rows = [_violation_row(e, result_ids.get(e.violation_type)) for e in events]
         async with self.engine.begin() as conn:
             if result_rows:
-                await conn.execute(_table(ContractCheckResult).insert(), result_rows)
+                await conn.execute(table_of(ContractCheckResult).insert(), result_rows)
             if violation_rows:
-                await conn.execute(_table(ContractViolation).insert(), violation_rows)
+                await conn.execute(table_of(ContractViolation).insert(), violation_rows)
             if statuses:
                 await self._upsert_statuses(conn, statuses, written)
             await self._touch_registration(conn, registered, results)
@@ -101,7 +102,7 @@ class StateStore:
     async def _upsert_statuses(
         self, conn: AsyncConnection, statuses: Sequence[SLAStatus], written: datetime
     ) -> None:
-        table = _table(ContractSLAStatus)
+        table = table_of(ContractSLAStatus)
         rows = [_status_row(s, written) for s in statuses]
         stmt = self._insert(table).values(rows)
         keys = ("contract_name", "check_type")
@@ -115,7 +116,7 @@ class StateStore:
         self, conn: AsyncConnection, registered: RegisteredContract, results: Iterable[CheckResult]
     ) -> None:
         """Merge this run's check times into the registration's, if the contract is registered."""
-        table = _table(RegisteredContractRow)
+        table = table_of(RegisteredContractRow)
         name = registered.contract_name
         found = await conn.execute(
             select(table.c.last_check_times).where(table.c.contract_name == name).with_for_update()
@@ -144,7 +145,7 @@ class StateStore:
 
         The violations of one run count once: a drift of four columns is one breach.
         """
-        v = _table(ContractViolation)
+        v = table_of(ContractViolation)
         runs = func.count(func.distinct(func.coalesce(v.c.check_result_id, v.c.id)))
         stmt = select(runs).where(
             v.c.contract_name == contract_name,
@@ -159,7 +160,7 @@ class StateStore:
         self, contract_name: str, check_type: ViolationType | str, since: datetime
     ) -> list[HistoryPoint]:
         """The persisted runs of one check type since ``since``, oldest first."""
-        r = _table(ContractCheckResult)
+        r = table_of(ContractCheckResult)
         stmt = (
             select(r.c.checked_at, r.c.status)
             .where(
@@ -179,7 +180,7 @@ class StateStore:
         Read from the availability results' ``details.probe.ok``; a run that could not probe
         (an ``error`` without a probe) counts as no probe, as it does in the check itself.
         """
-        r = _table(ContractCheckResult)
+        r = table_of(ContractCheckResult)
         stmt = (
             select(r.c.checked_at, r.c.details)
             .where(
@@ -202,7 +203,7 @@ class StateStore:
         self, contract_name: str, check_type: ViolationType | str
     ) -> int:
         """Failed runs since the last passing one; ``error`` and ``skipped`` runs do not count."""
-        r = _table(ContractCheckResult)
+        r = table_of(ContractCheckResult)
         mine = (
             r.c.contract_name == contract_name,
             r.c.check_type == ViolationType(check_type).value,
@@ -222,7 +223,7 @@ class StateStore:
 
     async def sla_statuses(self, contract_name: str | None = None) -> list[SLAStatus]:
         """The stored SLA status of every (contract, check type), or of one contract's types."""
-        s = _table(ContractSLAStatus)
+        s = table_of(ContractSLAStatus)
         stmt = select(s).order_by(s.c.contract_name, s.c.check_type)
         if contract_name is not None:
             stmt = stmt.where(s.c.contract_name == contract_name)
@@ -247,7 +248,7 @@ class StateStore:
         self, contract_name: str, since: datetime, limit: int | None = None
     ) -> list[CheckResult]:
         """The persisted check results of one contract since ``since``, newest first."""
-        r = _table(ContractCheckResult)
+        r = table_of(ContractCheckResult)
         stmt = (
             select(r)
             .where(r.c.contract_name == contract_name, r.c.checked_at >= _utc(since))
@@ -283,8 +284,8 @@ class StateStore:
         ``check_duration_seconds`` is that of the run's stored check result (0 without one);
         ``metadata`` (escalation) is kept only on the event its result carries.
         """
-        v = _table(ContractViolation)
-        r = _table(ContractCheckResult)
+        v = table_of(ContractViolation)
+        r = table_of(ContractCheckResult)
         stmt = (
             select(v, r.c.duration_seconds, r.c.violation.label("result_violation"))
             .select_from(v.outerjoin(r, v.c.check_result_id == r.c.id))
@@ -326,7 +327,7 @@ class StateStore:
 
         Re-registering keeps the original ``registered_at`` and the last check times.
         """
-        table = _table(RegisteredContractRow)
+        table = table_of(RegisteredContractRow)
         row = _registration_row(registered)
         stmt = self._insert(table).values(row)
         kept = ("contract_name", "registered_at", "last_check_times")
@@ -342,14 +343,14 @@ class StateStore:
 
         Its check history, violations and SLA status stay.
         """
-        table = _table(RegisteredContractRow)
+        table = table_of(RegisteredContractRow)
         async with self.engine.begin() as conn:
             done = await conn.execute(delete(table).where(table.c.contract_name == contract_name))
         return bool(done.rowcount)
 
     async def list_contracts(self, *, active_only: bool = False) -> list[RegisteredContract]:
         """The registered contracts, by name; their contracts validate as ODCS again."""
-        table = _table(RegisteredContractRow)
+        table = table_of(RegisteredContractRow)
         stmt = select(table).order_by(table.c.contract_name)
         if active_only:
             stmt = stmt.where(table.c.active.is_not(False))
@@ -359,16 +360,11 @@ class StateStore:
 
     async def get_contract(self, contract_name: str) -> RegisteredContract | None:
         """The registration of ``contract_name``, if there is one."""
-        table = _table(RegisteredContractRow)
+        table = table_of(RegisteredContractRow)
         stmt = select(table).where(table.c.contract_name == contract_name)
         async with self.engine.connect() as conn:
             row = (await conn.execute(stmt)).mappings().first()
         return _registered(row) if row is not None else None
-
-
-def _table(model: type[Any]) -> Table:
-    table: Table = model.__table__
-    return table
 
 
 def _utc(moment: datetime) -> datetime:

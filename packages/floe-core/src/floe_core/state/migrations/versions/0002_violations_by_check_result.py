@@ -23,9 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index(
-        "idx_violations_check_result", "contract_violations", ["check_result_id"]
-    )
+    op.create_index("idx_violations_check_result", "contract_violations", ["check_result_id"])
 
 
 def downgrade() -> None:
