@@ -1,0 +1,1 @@
+"""SLA compliance reports from the monitoring-state database (``floe sla report``)."""

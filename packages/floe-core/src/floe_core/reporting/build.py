@@ -1,0 +1,224 @@
+"""Build an ``SLAReport`` from the state database: aggregates for older days, raw rows for recent.
+
+Days up to the newest day in ``contract_daily_aggregates`` are read from there (retention
+rolls every complete day up); later days are rolled up on the fly from the raw rows by the
+same function retention uses, so the two sources cannot disagree. The severity breakdown of
+violations comes from the raw violations, so it covers only days still within retention.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from floe_core.errors import InputError
+from floe_core.monitoring.models import CheckIntervalConfig, MonitoringConfig, ViolationType
+from floe_core.reporting.model import (
+    WINDOW_KINDS,
+    Coverage,
+    ReportRow,
+    SLAReport,
+    Totals,
+    WindowKind,
+    WindowReport,
+    trend,
+)
+from floe_core.state.daily import (
+    ContractFilter,
+    DailyRow,
+    aggregated_rows,
+    daily_rows,
+    day_start,
+    last_aggregated_day,
+    severity_counts,
+)
+from floe_core.state.store import StateStore
+
+#: The default period: the last 30 days, today included.
+DEFAULT_DAYS = 30
+
+
+async def build_report(
+    store: StateStore,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    window: WindowKind = "weekly",
+    contracts: str | None = None,
+    config: MonitoringConfig | None = None,
+    now: datetime | None = None,
+) -> SLAReport:
+    """The SLA report of ``since`` to ``until`` (UTC days, inclusive) from ``store``.
+
+    ``contracts`` is a contract name or a glob (``sales_*``); ``config`` gives the check
+    intervals that coverage is measured against (registered contracts' overrides win).
+    Defaults: the last 30 days to today, weekly windows, all contracts.
+    """
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    until = until or now.date()
+    since = since or until - timedelta(days=DEFAULT_DAYS - 1)
+    if since > until:
+        raise InputError(
+            f"the report starts ({since.isoformat()}) after it ends ({until.isoformat()}); "
+            "give a --since on or before --until"
+        )
+    if window not in WINDOW_KINDS:
+        raise InputError(f"unknown window '{window}'; use one of {', '.join(WINDOW_KINDS)}")
+    selected = ContractFilter(contracts)
+    async with store.engine.connect() as conn:
+        aggregated_through = await last_aggregated_day(conn)
+        days: list[DailyRow] = []
+        raw_from = since
+        if aggregated_through is not None and aggregated_through >= since:
+            last = min(until, aggregated_through)
+            days += await aggregated_rows(conn, since, last, selected)
+            raw_from = last + timedelta(days=1)
+        if raw_from <= until:
+            days += await daily_rows(conn, raw_from, until, selected)
+        severities = await severity_counts(
+            conn, day_start(since), day_start(until + timedelta(days=1)), selected
+        )
+        await conn.rollback()
+    registrations = {
+        r.contract_name: r
+        for r in await store.list_contracts()
+        if selected.matches(r.contract_name)
+    }
+    config = config or MonitoringConfig()
+    spans = windows(since, until, window)
+    by_pair: dict[tuple[str, str], list[DailyRow]] = defaultdict(list)
+    for day in days:
+        by_pair[day.contract_name, day.check_type].append(day)
+    rows = []
+    for (name, check_type), pair_days in sorted(by_pair.items()):
+        registered = registrations.get(name)
+        intervals = (
+            registered.monitoring_overrides.check_intervals
+            if registered is not None and registered.monitoring_overrides is not None
+            else config.check_intervals
+        )
+        first_day = min(d.date for d in pair_days)
+        monitored_from = (
+            min(registered.registered_at, day_start(first_day))
+            if registered is not None
+            else day_start(first_day)
+        )
+        rows.append(
+            _row(
+                name,
+                check_type,
+                pair_days,
+                spans,
+                _interval_seconds(intervals, check_type),
+                monitored_from,
+                now,
+                severities.get((name, check_type), {}),
+            )
+        )
+    return SLAReport(
+        since=since,
+        until=until,
+        window=window,
+        generated_at=now,
+        rows=rows,
+        contracts_pattern=contracts,
+        aggregates_through=aggregated_through,
+    )
+
+
+def windows(since: date, until: date, kind: WindowKind) -> list[tuple[date, date]]:
+    """The windows of ``since`` to ``until`` (inclusive): days, ISO weeks or calendar months."""
+    spans = []
+    start = since
+    while start <= until:
+        if kind == "daily":
+            end = start
+        elif kind == "weekly":
+            end = start + timedelta(days=6 - start.weekday())
+        else:
+            following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+            end = following - timedelta(days=1)
+        end = min(end, until)
+        spans.append((start, end))
+        start = end + timedelta(days=1)
+    return spans
+
+
+def _row(
+    name: str,
+    check_type: str,
+    days: Sequence[DailyRow],
+    spans: Sequence[tuple[date, date]],
+    interval: float | None,
+    monitored_from: datetime,
+    now: datetime,
+    severities: dict[str, int],
+) -> ReportRow:
+    reports: list[WindowReport] = []
+    previous: WindowReport | None = None
+    for start, end in spans:
+        inside = [d for d in days if start <= d.date <= end]
+        if not inside:
+            continue
+        totals = Totals.of(inside)
+        expected = _expected(start, end, interval, monitored_from, now)
+        report = WindowReport(
+            start,
+            end,
+            totals,
+            Coverage(totals.total_checks, expected),
+            trend(
+                previous.totals.compliance_pct if previous else None,
+                totals.compliance_pct,
+            ),
+        )
+        reports.append(report)
+        previous = report
+    totals = Totals.of(days)
+    expected_total = (
+        None
+        if interval is None
+        else sum(_expected(s, e, interval, monitored_from, now) or 0 for s, e in spans)
+    )
+    scored = [w.totals.avg_quality_score for w in reports if w.totals.avg_quality_score is not None]
+    return ReportRow(
+        contract_name=name,
+        check_type=check_type,
+        totals=totals,
+        coverage=Coverage(totals.total_checks, expected_total),
+        windows=reports,
+        violations_by_severity=dict(
+            sorted(severities.items(), key=lambda kv: _SEVERITY_ORDER.get(kv[0], 9))
+        ),
+        trend=reports[-1].trend if reports else None,
+        quality_score_trend=trend(scored[-2], scored[-1]) if len(scored) >= 2 else None,
+    )
+
+
+def _expected(
+    start: date, end: date, interval: float | None, monitored_from: datetime, now: datetime
+) -> int | None:
+    """Runs the interval fits between the window's monitored start and its end (or now)."""
+    if interval is None:
+        return None
+    begin = max(day_start(start), monitored_from)
+    finish = min(day_start(end + timedelta(days=1)), now)
+    return max(0, int((finish - begin).total_seconds() // interval))
+
+
+def _interval_seconds(intervals: CheckIntervalConfig, check_type: str) -> float | None:
+    minutes = {
+        ViolationType.FRESHNESS.value: intervals.freshness_minutes,
+        ViolationType.SCHEMA_DRIFT.value: intervals.schema_drift_minutes,
+        ViolationType.QUALITY.value: intervals.quality_minutes,
+        ViolationType.AVAILABILITY.value: intervals.availability_minutes,
+    }.get(check_type)
+    return None if minutes is None else minutes * 60.0
+
+
+_SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
+
+
+def _severity_order(item: tuple[str, int]) -> int:
+    return _SEVERITY_ORDER.get(item[0], len(_SEVERITY_ORDER))
