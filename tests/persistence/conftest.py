@@ -180,3 +180,41 @@ def stale_lake(
     }
     path = write_contract(yaml.safe_dump(contract, sort_keys=False), "orders.yaml")
     return StaleLake(catalog, warehouse, path, manifest, committed)
+
+
+EVENTS = pa.schema(
+    [
+        pa.field("id", pa.int64(), nullable=False),
+        pa.field("updated_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+@pytest.fixture
+def stale_contract(catalog: Any, write_contract: Callable[..., Path]) -> Path:
+    """``sales.events`` whose newest row is 5 h old by the real clock; a 1 h latency SLA."""
+    table = create_table(catalog, "sales.events", EVENTS)
+    now = datetime.now(UTC)
+    table.append(pa.table({"id": [1], "updated_at": [now - timedelta(hours=5)]}, schema=EVENTS))
+    contract = {
+        "apiVersion": "v3.1.0",
+        "kind": "DataContract",
+        "id": "events-contract",
+        "name": "events",
+        "version": "2.0.0",
+        "status": "active",
+        "schema": [
+            {
+                "name": "events",
+                "physicalName": "sales.events",
+                "properties": [
+                    {"name": "id", "physicalType": "long", "required": True},
+                    {"name": "updated_at", "physicalType": "timestamptz"},
+                ],
+            }
+        ],
+        "slaProperties": [
+            {"property": "latency", "value": 1, "unit": "h", "element": "updated_at"}
+        ],
+    }
+    return write_contract(yaml.safe_dump(contract, sort_keys=False), "events.yaml")

@@ -11,6 +11,7 @@ import click
 
 from floe_core.cli.db import db
 from floe_core.cli.errors import EXIT_USAGE, CliError, reports_floe_errors
+from floe_core.cli.report import report
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -43,6 +44,7 @@ def sla() -> None:
 
 
 sla.add_command(db)
+sla.add_command(report)
 
 
 @sla.command()
