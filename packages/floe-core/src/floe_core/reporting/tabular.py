@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 #: CSV columns: the key, the window, then the aggregate columns and what the report adds.
-CSV_COLUMNS: tuple[tuple[str, Literal["left", "right"]], ...] = (
+CSV_COLUMNS = (
     "contract_name",
     "check_type",
     "window_start",
