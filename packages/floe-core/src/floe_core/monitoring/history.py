@@ -6,7 +6,7 @@ both rest on the persisted history, not on what one process happens to have seen
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -44,8 +44,14 @@ async def load_history(
     types: Iterable[ViolationType],
     now: datetime,
     thresholds: SeverityThresholds,
+    *,
+    probes: Sequence[ProbePoint] | None = None,
 ) -> RunHistory:
-    """The history of ``types`` for ``contract_name`` as it stands before the run at ``now``."""
+    """The history of ``types`` for ``contract_name`` as it stands before the run at ``now``.
+
+    ``probes``: the persisted availability probes since ``now - SLA_WINDOW``, if the caller
+    read them before the run (to seed the availability window); else they are read here.
+    """
     since = now - SLA_WINDOW
     critical_since = now - timedelta(hours=thresholds.critical_window_hours)
     critical: dict[ViolationType, int] = {}
@@ -57,14 +63,17 @@ async def load_history(
             if critical_since == since
             else await store.breaches_in_window(contract_name, check_type, critical_since)
         )
+        past_probes: list[ProbePoint] = []
+        if check_type is ViolationType.AVAILABILITY:
+            past_probes = (
+                list(probes)
+                if probes is not None
+                else await store.probe_history(contract_name, since)
+            )
         per_type[check_type] = TypeHistory(
             runs=await store.check_history(contract_name, check_type, since),
             consecutive_failures=await store.consecutive_failures(contract_name, check_type),
             breaches_24h=breaches,
-            probes=(
-                await store.probe_history(contract_name, since)
-                if check_type is ViolationType.AVAILABILITY
-                else []
-            ),
+            probes=past_probes,
         )
     return RunHistory(critical_breaches=critical, types=per_type)

@@ -10,9 +10,10 @@ names one, else the contract's own ``iceberg`` server, else the embedded default
 
 With a ``StateStore`` (``ContractMonitor(state=StateStore(engine))``) each run is judged
 against the persisted history (repeated breaches become CRITICAL, SLA statuses roll over
-24 h) and written in one transaction. Without one the monitor remembers nothing between
-processes. While its database cannot be used the checks run and report just the same: the
-monitor is DEGRADED, says so once in the log, and ``persist_error`` tells why.
+24 h, the availability window starts from the stored probes) and written in one transaction.
+Without one the monitor remembers nothing between processes. While its database cannot be
+used the checks run and report just the same: the monitor is DEGRADED, says so once in the
+log, and ``persist_error`` tells why.
 """
 
 from __future__ import annotations
@@ -64,7 +65,11 @@ from floe_core.plugins.registry import PluginRegistry, get_registry
 from floe_core.plugins.types import PluginType
 
 if TYPE_CHECKING:
-    from floe_core.state.store import StateStore
+    from datetime import date
+
+    from floe_core.reporting.model import SLAReport, WindowKind
+    from floe_core.state.retention import RetentionResult
+    from floe_core.state.store import ProbePoint, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +253,11 @@ class ContractMonitor:
         config = registered.monitoring_overrides or self.config
         catalog = self.catalog_for(registered)
         now = self._clock()
+        timeout = float(config.check_timeout_seconds)
+        unreachable, (probes, readable) = await asyncio.gather(
+            connect_catalog(catalog, timeout),
+            self._persisted_probes(registered, selected, now, timeout),
+        )
         ctx = CheckContext(
             registered.contract,
             contract_tables(registered.contract),
@@ -257,9 +267,8 @@ class ContractMonitor:
             plugins=self._plugins,
             registry=self._registry,
             contract_key=registered.contract_name,
+            probe_history=probes or (),
         )
-        timeout = float(config.check_timeout_seconds)
-        unreachable = await connect_catalog(catalog, timeout)
 
         async def one(check: Check) -> tuple[CheckResult, list[ContractViolationEvent]]:
             if unreachable is not None and check.needs_catalog:
@@ -271,9 +280,9 @@ class ContractMonitor:
             registered.last_check_times[result.check_type.value] = now
         results = [result for result, _ in runs]
         events = [event for _, found in runs for event in found]
-        if self._state is not None:
+        if self._state is not None and readable:
             results, events = await self._remember(
-                self._state, registered, config, results, events, now
+                self._state, registered, config, results, events, now, probes
             )
         return CheckReport(
             contract_name=registered.contract_name,
@@ -281,6 +290,36 @@ class ContractMonitor:
             results=results,
             violations=events,
         )
+
+    async def _persisted_probes(
+        self,
+        registered: RegisteredContract,
+        selected: list[ViolationType],
+        now: datetime,
+        timeout: float,
+    ) -> tuple[list[ProbePoint] | None, bool]:
+        """The persisted probes of the 24 h before ``now``, if a selected check asks for them.
+
+        The availability check asks while the contract's window is empty (the first run in
+        this process); the probes seed it and serve the SLA status too. None when nothing
+        asked. False when the database could not be read: the run goes on with the in-memory
+        window and, as after any failed history read, is not persisted.
+        """
+        if self._state is None or not any(
+            self._checks[t].wants_probe_history(registered.contract_name, now) for t in selected
+        ):
+            return None, True
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from floe_core.monitoring.history import SLA_WINDOW
+
+        try:
+            async with asyncio.timeout(timeout):
+                probes = await self._state.probe_history(registered.contract_name, now - SLA_WINDOW)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            self._degrade(self._state, registered, "read the history of", exc)
+            return None, False
+        return probes, True
 
     async def _remember(
         self,
@@ -290,11 +329,14 @@ class ContractMonitor:
         results: list[CheckResult],
         events: list[ContractViolationEvent],
         now: datetime,
+        probes: list[ProbePoint] | None = None,
     ) -> tuple[list[CheckResult], list[ContractViolationEvent]]:
         """Escalate from the persisted history, then persist the run in one transaction.
 
-        A database that cannot be read or written leaves the results as they are (and, if
-        the history could not be read, unescalated): the monitor degrades, it does not fail.
+        ``probes`` are the persisted probes this run already read, if it did, so they are
+        not read twice. A database that cannot be read or written leaves the results as they
+        are (and, if the history could not be read, unescalated): the monitor degrades, it
+        does not fail.
         """
         from sqlalchemy.exc import SQLAlchemyError
 
@@ -308,7 +350,7 @@ class ContractMonitor:
         try:
             async with asyncio.timeout(timeout):
                 history = await load_history(
-                    store, registered.contract_name, types, now, thresholds
+                    store, registered.contract_name, types, now, thresholds, probes=probes
                 )
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             self._degrade(store, registered, "read the history of", exc)
@@ -371,15 +413,58 @@ class ContractMonitor:
 
     async def restore(self) -> list[RegisteredContract]:
         """Register every active contract of the state database, as a restarted monitor does."""
-        if self._state is None:
-            raise InputError(
-                "this monitor has no state database to restore contracts from; "
-                "create it with ContractMonitor(state=StateStore(engine))"
-            )
-        restored = await self._state.list_contracts(active_only=True)
+        restored = await self._require_state("restore contracts from").list_contracts(
+            active_only=True
+        )
         for registered in restored:
             self.register(registered)
         return restored
+
+    async def report(
+        self,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        window: WindowKind = "weekly",
+        contracts: str | None = None,
+    ) -> SLAReport:
+        """The SLA report of the state database, coverage against this monitor's intervals.
+
+        Defaults: the last 30 days (UTC, today included), weekly windows, every contract;
+        ``contracts`` is a name or a glob. See ``floe_core.reporting.build.build_report``.
+        """
+        from floe_core.reporting.build import build_report
+
+        store = self._require_state("report from")
+        return await build_report(
+            store,
+            since=since,
+            until=until,
+            window=window,
+            contracts=contracts,
+            config=self.config,
+            now=self._clock(),
+        )
+
+    async def apply_retention(self, *, dry_run: bool = False) -> RetentionResult:
+        """Roll complete days up into daily aggregates and purge raw rows past retention.
+
+        Uses ``config.retention_days``; safe to interrupt and to repeat (the daily job).
+        """
+        from floe_core.state.retention import apply_retention
+
+        store = self._require_state("apply retention to")
+        return await apply_retention(
+            store.engine, self.config.retention_days, now=self._clock(), dry_run=dry_run
+        )
+
+    def _require_state(self, doing: str) -> StateStore:
+        if self._state is None:
+            raise InputError(
+                f"this monitor has no state database to {doing}; "
+                "create it with ContractMonitor(state=StateStore(engine))"
+            )
+        return self._state
 
     async def check(
         self, name: str, types: Iterable[ViolationType | str] | None = None

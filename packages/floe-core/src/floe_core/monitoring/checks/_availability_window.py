@@ -1,12 +1,15 @@
 """The availability check's memory: each contract's probe outcomes of the last 24 hours.
 
 Outcomes older than ``WINDOW`` are dropped as new ones arrive, and a contract keeps at most
-``max_outcomes`` of them, so memory stays bounded however often the monitor probes.
+``max_outcomes`` of them, so memory stays bounded however often the monitor probes. A window
+may start from outcomes seen elsewhere (the persisted probes of earlier processes), replayed
+oldest first as if this process had made them.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,6 +39,14 @@ class History:
         self.failures = 0
         self.consecutive_failures = 0
         self.down_since: datetime | None = None
+
+    def replay(self, outcomes: Iterable[tuple[datetime, bool]]) -> int:
+        """Add earlier ``outcomes`` (oldest first) to the window; how many were given."""
+        count = 0
+        for at, ok in outcomes:
+            self.add(at, ok)
+            count += 1
+        return count
 
     def add(self, now: datetime, ok: bool) -> Window:
         """Record one probe outcome at ``now``, dropping outcomes older than ``WINDOW``."""

@@ -10,6 +10,12 @@ shares are exact fractions: at a 99% target, 1 failure in 100 probes consumes ex
 of the budget and meets the SLA (WARNING); one more failure breaches it (ERROR, the check
 fails). A catalog plugin connects once, so later probes' round trips are the table loads.
 
+The window lives in memory but starts from the state database: when a contract's window is
+empty (a new process, or nothing probed for 24 h) the monitor hands over the persisted probes
+of the last 24 h (``ctx.probe_history``), replayed before the new probe; after that the
+window grows with this process's probes alone, so none counts twice. Without a database, or
+while it cannot be read, the window holds only this process's probes.
+
 With no ``availability`` SLA the latest probe alone decides: a failed probe is an ERROR, as
 an unreachable catalog or table breaks every promise of the contract. A schema object whose
 table cannot be resolved is an error of the contract (reason ``table_unresolved``), as for
@@ -72,6 +78,12 @@ class AvailabilityCheck(Check):
         with self._lock:
             return sorted(self._histories)
 
+    def wants_probe_history(self, contract_key: str, now: datetime) -> bool:
+        """Whether ``contract_key``'s window is empty, to be seeded from the persisted probes."""
+        with self._lock:
+            history = self._histories.get(contract_key)
+            return history is None or history.expired(now)
+
     def evaluate(self, ctx: CheckContext) -> CheckOutcome:
         started = time.monotonic()
         unresolved = [t for t in ctx.tables if t.identifier is None]
@@ -87,7 +99,7 @@ class AvailabilityCheck(Check):
         sla = max(slas, key=lambda s: s.target_pct, default=None)
         timeout = _probe_timeout(ctx.config.check_timeout_seconds)
         probe = run_probe(ctx, compute, timeout - (time.monotonic() - started))
-        window = self._record(ctx.contract_key or contract_name(ctx.contract), ctx.now, probe)
+        window = self._record(ctx, probe)
         return _judge(ctx, sla, probe, window, timeout)
 
     def _compute(self, ctx: CheckContext) -> ComputePlugin:
@@ -113,17 +125,34 @@ class AvailabilityCheck(Check):
                 self._computes[key] = plugin
             return self._computes[key]
 
-    def _record(self, key: str, now: datetime, probe: Probe) -> Window:
-        """Add ``probe`` to ``key``'s window; forget contracts whose window has emptied."""
+    def _record(self, ctx: CheckContext, probe: Probe) -> Window:
+        """Add ``probe`` to the contract's window, a new one starting from the persisted probes.
+
+        Contracts whose window has emptied are forgotten. A window already there ignores
+        ``ctx.probe_history``: its probes since it started are in it, some of them persisted.
+        """
+        key, now = ctx.contract_key or contract_name(ctx.contract), ctx.now
+        seeded = 0
         with self._lock:
             for stale in [k for k, h in self._histories.items() if h.expired(now)]:
                 del self._histories[stale]
-            window = self._histories.setdefault(key, History(self.max_outcomes)).add(now, probe.ok)
+            history = self._histories.get(key)
+            if history is None:
+                history = self._histories[key] = History(self.max_outcomes)
+                seeded = history.replay(ctx.probe_history)
+            window = history.add(now, probe.ok)
         extra: dict[str, Any] = {
             "floe.contract.name": key,
             "floe.check.type": ViolationType.AVAILABILITY.value,
             "floe.availability.consecutive_failures": window.consecutive_failures,
         }
+        if seeded:
+            log.debug(
+                "availability window of contract %s starts from %d persisted probe(s)",
+                key,
+                seeded,
+                extra={**extra, "floe.availability.seeded_probes": seeded},
+            )
         if not probe.ok and window.consecutive_failures == 1:
             log.info(
                 "contract %s is unavailable (%s): %s",

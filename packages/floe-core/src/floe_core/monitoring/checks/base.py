@@ -1,13 +1,16 @@
 """What a check is, what it sees, and what it returns.
 
 A check is synchronous (pyiceberg is) and pure with respect to its context: the monitor times
-it, runs it under ``check_timeout_seconds`` and turns its findings into events.
+it, runs it under ``check_timeout_seconds`` and turns its findings into events. Whatever a
+check needs from the state database the monitor reads beforehand and hands over in the
+context (``probe_history``), so no check waits on the database.
 """
 
 from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -75,6 +78,7 @@ class CheckContext:
         plugins: PluginsSection | None = None,
         registry: PluginRegistry | None = None,
         contract_key: str = "",
+        probe_history: Sequence[tuple[datetime, bool]] = (),
     ) -> None:
         self.contract = contract
         self.tables = tables
@@ -88,6 +92,9 @@ class CheckContext:
             registry = get_registry()
         self.registry = registry
         self.contract_key = contract_key  # the registered name, for checks that keep history
+        #: Persisted availability probes of the 24 h before ``now`` (time, ok), oldest first;
+        #: given only when a check asked for them (``Check.wants_probe_history``).
+        self.probe_history = probe_history
         self._loaded: dict[str, Table | FloeError] = {}
         self._lock = threading.Lock()
 
@@ -111,6 +118,10 @@ class Check(ABC):
     check_type: ClassVar[ViolationType]
     #: Whether the check needs a reachable catalog; if not, it runs even when there is none.
     needs_catalog: ClassVar[bool] = True
+
+    def wants_probe_history(self, contract_key: str, now: datetime) -> bool:
+        """Whether this run should read the persisted probes into ``ctx.probe_history``."""
+        return False
 
     @abstractmethod
     def evaluate(self, ctx: CheckContext) -> CheckOutcome:
