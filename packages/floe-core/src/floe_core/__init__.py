@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     )
     from floe_core.plugins.registry import PluginRegistry, get_registry
     from floe_core.plugins.types import PluginType
+    from floe_core.reporting.build import build_report
+    from floe_core.reporting.model import SLAReport
+    from floe_core.state.retention import RetentionResult, apply_retention
     from floe_core.state.store import StateStore
 
 _EXPORTS: dict[str, str] = {
@@ -71,12 +74,16 @@ _EXPORTS: dict[str, str] = {
     "QualityResult": "floe_core.plugins.quality",
     "QualityRule": "floe_core.plugins.quality",
     "RegisteredContract": "floe_core.monitoring.models",
+    "RetentionResult": "floe_core.state.retention",
     "RuleResult": "floe_core.plugins.quality",
+    "SLAReport": "floe_core.reporting.model",
     "SLAStatus": "floe_core.monitoring.models",
     "SeverityThresholds": "floe_core.monitoring.models",
     "StateStore": "floe_core.state.store",
     "ViolationSeverity": "floe_core.monitoring.models",
     "ViolationType": "floe_core.monitoring.models",
+    "apply_retention": "floe_core.state.retention",
+    "build_report": "floe_core.reporting.build",
     "get_registry": "floe_core.plugins.registry",
     "load_contract": "floe_core.contracts.loader",
     "load_manifest": "floe_core.manifest",
@@ -108,13 +115,17 @@ __all__ = [
     "QualityResult",
     "QualityRule",
     "RegisteredContract",
+    "RetentionResult",
     "RuleResult",
+    "SLAReport",
     "SLAStatus",
     "SeverityThresholds",
     "StateStore",
     "ViolationSeverity",
     "ViolationType",
     "__version__",
+    "apply_retention",
+    "build_report",
     "get_registry",
     "load_contract",
     "load_manifest",
