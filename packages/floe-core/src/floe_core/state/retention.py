@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from floe_core.errors import InputError
@@ -111,23 +111,40 @@ async def _one_day(
 
 
 async def _purge_day(conn: AsyncConnection, day: date, *, dry_run: bool) -> tuple[int, int]:
-    """Delete the day's raw rows (violations first: they reference the results)."""
+    """Delete the day's raw rows: first the violations of its results, and any other
+    violation detected that day, then the results (the violations reference them).
+
+    Every statement is a range over an index (``check_type``/``severity`` then the time),
+    and the violations are joined to the results rather than tested against a list of
+    their ids, which PostgreSQL would re-scan for every violation once it outgrows memory.
+    """
     r, v = table_of(ContractCheckResult), table_of(ContractViolation)
     start, end = day_start(day), day_start(day + timedelta(days=1))
-    day_results = select(r.c.id).where(
-        r.c.check_type.in_(CHECK_TYPES), r.c.checked_at >= start, r.c.checked_at < end
+    results_of_day = (
+        r.c.check_type.in_(CHECK_TYPES),
+        r.c.checked_at >= start,
+        r.c.checked_at < end,
     )
-    violations_where = or_(
-        v.c.check_result_id.in_(day_results),
-        (v.c.severity.in_(SEVERITIES)) & (v.c.detected_at >= start) & (v.c.detected_at < end),
+    detected_that_day = (
+        v.c.severity.in_(SEVERITIES),
+        v.c.detected_at >= start,
+        v.c.detected_at < end,
     )
-    results_where = r.c.id.in_(day_results)
+    of_results = exists().where(r.c.id == v.c.check_result_id, *results_of_day)
     if dry_run:
-        violations = (await conn.execute(select(func.count()).where(violations_where))).scalar_one()
-        results = (await conn.execute(select(func.count()).where(results_where))).scalar_one()
+        counted = (
+            select(func.count()).select_from(v).where(or_(of_results, and_(*detected_that_day)))
+        )
+        violations = (await conn.execute(counted)).scalar_one()
+        results = (await conn.execute(select(func.count()).where(*results_of_day))).scalar_one()
         return int(results), int(violations)
-    violations = (await conn.execute(delete(v).where(violations_where))).rowcount
-    results = (await conn.execute(delete(r).where(results_where))).rowcount
+    if conn.dialect.name == "postgresql":  # DELETE ... USING: a join
+        by_result = delete(v).where(v.c.check_result_id == r.c.id, *results_of_day)
+    else:
+        by_result = delete(v).where(of_results)
+    violations = (await conn.execute(by_result)).rowcount
+    violations += (await conn.execute(delete(v).where(*detected_that_day))).rowcount
+    results = (await conn.execute(delete(r).where(*results_of_day))).rowcount
     return int(results), int(violations)
 
 
