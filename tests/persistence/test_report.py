@@ -177,19 +177,21 @@ def test_daily_and_monthly_windows(state_db: StateDB) -> None:
     )
 
 
-def test_aggregates_and_raw_rows_give_the_same_report(state_db: StateDB) -> None:
-    raw = report(state_db, known_history(), since=SAT, until=TODAY, window="daily")
+@pytest.mark.parametrize("window", ["daily", "weekly", "monthly"])
+def test_aggregates_and_raw_rows_give_the_same_report(state_db: StateDB, window: str) -> None:
+    since = date(2024, 5, 27)  # a Monday in May: weeks and months both cut by the period
+    raw = report(state_db, known_history(), since=since, until=TODAY, window=window)
     assert raw.aggregates_through is None
-    again = asyncio.run(_rolled_up_report(state_db))
+    again = asyncio.run(_rolled_up_report(state_db, since, window))
     assert again.aggregates_through == MON  # the newest day with history before today
     assert _without_source(again.to_dict()) == _without_source(raw.to_dict())
 
 
-async def _rolled_up_report(db: StateDB) -> SLAReport:
+async def _rolled_up_report(db: StateDB, since: date, window: Any) -> SLAReport:
     # The same database: history written by the first report, now rolled up (nothing purged).
     async with db.store() as store:
         await apply_retention(store.engine, 90, now=NOW)
-        return await build_report(store, since=SAT, until=TODAY, window="daily", now=NOW)
+        return await build_report(store, since=since, until=TODAY, window=window, now=NOW)
 
 
 def _without_source(report: dict[str, Any]) -> dict[str, Any]:

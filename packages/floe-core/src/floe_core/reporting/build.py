@@ -8,9 +8,12 @@ violations comes from the raw violations, so it covers only days still within re
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
 from floe_core.errors import InputError
 from floe_core.monitoring.models import CheckIntervalConfig, MonitoringConfig, ViolationType
@@ -34,6 +37,8 @@ from floe_core.state.daily import (
     severity_counts,
 )
 from floe_core.state.store import StateStore
+
+T = TypeVar("T")
 
 #: The default period: the last 30 days, today included.
 DEFAULT_DAYS = 30
@@ -68,25 +73,26 @@ async def build_report(
     selected = ContractFilter(contracts)
     async with store.engine.connect() as conn:
         aggregated_through = await last_aggregated_day(conn)
-        days: list[DailyRow] = []
-        raw_from = since
-        if aggregated_through is not None and aggregated_through >= since:
-            last = min(until, aggregated_through)
-            days += await aggregated_rows(conn, since, last, selected)
-            raw_from = last + timedelta(days=1)
-        if raw_from <= until:
-            days += await daily_rows(conn, raw_from, until, selected)
-        severities = await severity_counts(
-            conn, day_start(since), day_start(until + timedelta(days=1)), selected
-        )
         await conn.rollback()
+    raw_from, reads = since, list[Awaitable[list[DailyRow]]]()
+    if aggregated_through is not None and aggregated_through >= since:
+        last = min(until, aggregated_through)
+        reads.append(_read(store, aggregated_rows, since, last, selected, by=window))
+        raw_from = last + timedelta(days=1)
+    if raw_from <= until:
+        reads.append(_read(store, daily_rows, raw_from, until, selected))
+    # The reads are independent: on their own connections the database runs them at once.
+    severities, registered_contracts, parts = await asyncio.gather(
+        _read(store, severity_counts, day_start(since), day_start(until + timedelta(1)), selected),
+        store.list_contracts(),
+        asyncio.gather(*reads),
+    )
+    days = [day for part in parts for day in part]
     registrations = {
-        r.contract_name: r
-        for r in await store.list_contracts()
-        if selected.matches(r.contract_name)
+        r.contract_name: r for r in registered_contracts if selected.matches(r.contract_name)
     }
     config = config or MonitoringConfig()
-    spans = windows(since, until, window)
+    spans = [_Span.of(start, end) for start, end in windows(since, until, window)]
     by_pair: dict[tuple[str, str], list[DailyRow]] = defaultdict(list)
     for day in days:
         by_pair[day.contract_name, day.check_type].append(day)
@@ -127,6 +133,15 @@ async def build_report(
     )
 
 
+async def _read(store: StateStore, query: Callable[..., Awaitable[T]], *args: Any, **kw: Any) -> T:
+    """``query(conn, *args, **kw)`` on a connection of its own."""
+    async with store.engine.connect() as conn:
+        try:
+            return await query(conn, *args, **kw)
+        finally:
+            await conn.rollback()
+
+
 def windows(since: date, until: date, kind: WindowKind) -> list[tuple[date, date]]:
     """The windows of ``since`` to ``until`` (inclusive): days, ISO weeks or calendar months."""
     spans = []
@@ -145,41 +160,57 @@ def windows(since: date, until: date, kind: WindowKind) -> list[tuple[date, date
     return spans
 
 
+@dataclass(frozen=True)
+class _Span:
+    """One window: its first and last day, and the instants it starts and ends."""
+
+    start: date
+    end: date
+    begins: datetime
+    ends: datetime
+
+    @classmethod
+    def of(cls, start: date, end: date) -> _Span:
+        return cls(start, end, day_start(start), day_start(end + timedelta(days=1)))
+
+    def expected(self, interval: float | None, monitored_from: datetime, now: datetime) -> int:
+        """Runs the interval fits between the window's monitored start and its end (or now)."""
+        if interval is None:
+            return 0
+        seconds = (min(self.ends, now) - max(self.begins, monitored_from)).total_seconds()
+        return max(0, int(seconds // interval))
+
+
 def _row(
     name: str,
     check_type: str,
     days: Sequence[DailyRow],
-    spans: Sequence[tuple[date, date]],
+    spans: Sequence[_Span],
     interval: float | None,
     monitored_from: datetime,
     now: datetime,
     severities: dict[str, int],
 ) -> ReportRow:
     reports: list[WindowReport] = []
-    previous: WindowReport | None = None
-    for start, end in spans:
-        inside = [d for d in days if start <= d.date <= end]
+    for span in spans:
+        inside = [d for d in days if span.start <= d.date <= span.end]
         if not inside:
             continue
         totals = Totals.of(inside)
-        expected = _expected(start, end, interval, monitored_from, now)
-        report = WindowReport(
-            start,
-            end,
-            totals,
-            Coverage(totals.total_checks, expected),
-            trend(
-                previous.totals.compliance_pct if previous else None,
-                totals.compliance_pct,
-            ),
+        expected = span.expected(interval, monitored_from, now) if interval else None
+        previous = reports[-1].totals.compliance_pct if reports else None
+        reports.append(
+            WindowReport(
+                span.start,
+                span.end,
+                totals,
+                Coverage(totals.total_checks, expected),
+                trend(previous, totals.compliance_pct),
+            )
         )
-        reports.append(report)
-        previous = report
     totals = Totals.of(days)
     expected_total = (
-        None
-        if interval is None
-        else sum(_expected(s, e, interval, monitored_from, now) or 0 for s, e in spans)
+        sum(span.expected(interval, monitored_from, now) for span in spans) if interval else None
     )
     scored = [w.totals.avg_quality_score for w in reports if w.totals.avg_quality_score is not None]
     return ReportRow(
@@ -188,23 +219,10 @@ def _row(
         totals=totals,
         coverage=Coverage(totals.total_checks, expected_total),
         windows=reports,
-        violations_by_severity=dict(
-            sorted(severities.items(), key=lambda kv: _SEVERITY_ORDER.get(kv[0], 9))
-        ),
+        violations_by_severity=dict(sorted(severities.items(), key=_severity_order)),
         trend=reports[-1].trend if reports else None,
         quality_score_trend=trend(scored[-2], scored[-1]) if len(scored) >= 2 else None,
     )
-
-
-def _expected(
-    start: date, end: date, interval: float | None, monitored_from: datetime, now: datetime
-) -> int | None:
-    """Runs the interval fits between the window's monitored start and its end (or now)."""
-    if interval is None:
-        return None
-    begin = max(day_start(start), monitored_from)
-    finish = min(day_start(end + timedelta(days=1)), now)
-    return max(0, int((finish - begin).total_seconds() // interval))
 
 
 def _interval_seconds(intervals: CheckIntervalConfig, check_type: str) -> float | None:

@@ -67,24 +67,34 @@ class Totals:
     @classmethod
     def of(cls, days: Iterable[DailyRow | Totals]) -> Totals:
         """The totals of several days (or spans), weighted as one query over them would be."""
-        rows = list(days)
-        measured = [r.passed_checks + r.failed_checks for r in rows]
-        lows = [r.min_quality_score for r in rows if r.min_quality_score is not None]
-        highs = [r.max_quality_score for r in rows if r.max_quality_score is not None]
-        return cls(
-            total_checks=sum(r.total_checks for r in rows),
-            passed_checks=sum(r.passed_checks for r in rows),
-            failed_checks=sum(r.failed_checks for r in rows),
-            error_checks=sum(r.error_checks for r in rows),
-            avg_duration_seconds=_weighted((r.avg_duration_seconds, r.total_checks) for r in rows),
-            min_quality_score=min(lows, default=None),
-            max_quality_score=max(highs, default=None),
-            avg_quality_score=_weighted(
-                (r.avg_quality_score, m) for r, m in zip(rows, measured, strict=True)
-            ),
-            uptime_pct=_weighted((r.uptime_pct, m) for r, m in zip(rows, measured, strict=True)),
-            violation_count=sum(r.violation_count for r in rows),
-        )
+        total = passed = failed = errors = violations = 0
+        low: float | None = None
+        high: float | None = None
+        sums = [0.0, 0.0, 0.0]  # duration x total, quality x measured, uptime x measured
+        weights = [0, 0, 0]
+        for r in days:
+            total += r.total_checks
+            passed += r.passed_checks
+            failed += r.failed_checks
+            errors += r.error_checks
+            violations += r.violation_count
+            measured = r.passed_checks + r.failed_checks
+            for i, (value, weight) in enumerate(
+                (
+                    (r.avg_duration_seconds, r.total_checks),
+                    (r.avg_quality_score, measured),
+                    (r.uptime_pct, measured),
+                )
+            ):
+                if value is not None and weight:
+                    sums[i] += value * weight
+                    weights[i] += weight
+            if r.min_quality_score is not None and (low is None or r.min_quality_score < low):
+                low = r.min_quality_score
+            if r.max_quality_score is not None and (high is None or r.max_quality_score > high):
+                high = r.max_quality_score
+        duration, quality, uptime = (sums[i] / weights[i] if weights[i] else None for i in range(3))
+        return cls(total, passed, failed, errors, duration, low, high, quality, uptime, violations)
 
     def columns(self) -> dict[str, Any]:
         """The aggregate columns plus ``compliance_pct``, rounded for people and JSON."""
@@ -276,15 +286,6 @@ def _summary(name: str, rows: Sequence[ReportRow]) -> ContractSummary:
             r.check_type: dict(r.violations_by_severity) for r in rows if r.violations_by_severity
         },
     )
-
-
-def _weighted(pairs: Iterable[tuple[float | None, int]]) -> float | None:
-    total = weight = 0.0
-    for value, count in pairs:
-        if value is not None and count:
-            total += value * count
-            weight += count
-    return total / weight if weight else None
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Date, Table, and_, case, func, select
+from sqlalchemy import ColumnElement, Date, Table, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -184,19 +184,70 @@ async def severity_counts(
 
 
 async def aggregated_rows(
-    conn: AsyncConnection, first: date, last: date, contracts: ContractFilter | None = None
+    conn: AsyncConnection,
+    first: date,
+    last: date,
+    contracts: ContractFilter | None = None,
+    *,
+    by: Literal["daily", "weekly", "monthly"] = "daily",
 ) -> list[DailyRow]:
-    """The stored ``contract_daily_aggregates`` rows of the days ``first`` to ``last``."""
+    """The stored ``contract_daily_aggregates`` of the days ``first`` to ``last``.
+
+    ``by="weekly"`` or ``"monthly"`` sums them in the database per ISO week or calendar
+    month: each returned row then spans the days of one window and is dated by the first of
+    them, its averages weighted as ``reporting.model.Totals.of`` weights them.
+    """
     contracts = contracts or ContractFilter()
     a = table_of(ContractDailyAggregate)
-    stmt = select(a).where(a.c.date >= first, a.c.date <= last)
+    if by == "daily":
+        stmt = select(*(a.c[name] for name in _DAILY_COLUMNS))
+    else:
+        stmt = _windowed(a, by, conn.dialect.name)
+    stmt = stmt.where(a.c.date >= first, a.c.date <= last)
     if (narrowed := contracts.where(a.c.contract_name)) is not None:
         stmt = stmt.where(narrowed)
     rows = []
-    for row in (await conn.execute(stmt)).mappings():
-        if contracts.matches(row["contract_name"]):
-            rows.append(DailyRow(**{**row, "date": as_date(row["date"])}))
+    for values in (await conn.execute(stmt)).all():
+        if contracts.pattern is None or contracts.matches(values[0]):
+            name, kind, day, *rest = values
+            rows.append(DailyRow(name, kind, as_date(day), *rest))
     return sorted(rows, key=lambda r: (r.contract_name, r.check_type, r.date))
+
+
+_DAILY_COLUMNS = tuple(f.name for f in fields(DailyRow))
+
+
+def _windowed(a: Table, by: str, dialect: str) -> Any:
+    """Aggregates summed per (contract, check type, window), dated by their first day."""
+    day = a.c.date
+    if dialect == "postgresql":
+        start: Any = cast(func.date_trunc("week" if by == "weekly" else "month", day), Date)
+    elif by == "weekly":  # SQLite: the Sunday on or after the day, less six days: Monday
+        start = func.date(day, "weekday 0", "-6 days")
+    else:
+        start = func.date(day, "start of month")
+    measured = a.c.passed_checks + a.c.failed_checks
+    return select(
+        a.c.contract_name,
+        a.c.check_type,
+        func.min(day),
+        func.sum(a.c.total_checks),
+        func.sum(a.c.passed_checks),
+        func.sum(a.c.failed_checks),
+        func.sum(a.c.error_checks),
+        _weighted_avg(a.c.avg_duration_seconds, a.c.total_checks),
+        func.min(a.c.min_quality_score),
+        func.max(a.c.max_quality_score),
+        _weighted_avg(a.c.avg_quality_score, measured),
+        _weighted_avg(a.c.uptime_pct, measured),
+        func.sum(a.c.violation_count),
+    ).group_by(a.c.contract_name, a.c.check_type, start)
+
+
+def _weighted_avg(value: Any, weight: Any) -> Any:
+    """sum(value x weight) / sum(weight) over the rows with a value and a weight."""
+    counted = case((value.is_not(None), weight), else_=0)
+    return func.sum(value * counted) / func.nullif(func.sum(counted), 0)
 
 
 async def last_aggregated_day(conn: AsyncConnection) -> date | None:
