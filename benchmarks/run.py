@@ -26,10 +26,11 @@ from typing import Any
 from _compare import CompareConfig, run_compare
 from _e2e import E2EConfig, run_e2e
 from _freshness import FreshnessConfig, run_freshness
+from _history import HistoryConfig, run_history, server_url
 from _report import Row, Section, render_table
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-BENCHMARKS = ("freshness", "e2e", "compare")
+BENCHMARKS = ("freshness", "e2e", "compare", "history")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -62,6 +63,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=5,
         help="timed runs of each command per table in the comparison",
     )
+    parser.add_argument(
+        "--history-contracts", type=int, default=1000, help="contracts, history benchmark"
+    )
+    parser.add_argument("--history-days", type=int, default=30, help="days, history benchmark")
+    parser.add_argument(
+        "--write-runs", type=int, default=500, help="check runs written per state backend"
+    )
     parser.add_argument("--only", choices=BENCHMARKS, help="run one benchmark")
     parser.add_argument(
         "--quick",
@@ -84,6 +92,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.rows_e2e, args.files_e2e = 50_000, 5
         args.compare_tables = [(args.rows_e2e, args.files_e2e), (args.rows_large, args.files_large)]
         args.repeat = min(args.repeat, 3)
+        args.history_contracts, args.history_days, args.write_runs = 20, 3, 100
         args.compare_repeat = min(args.compare_repeat, 3)
     if args.repeat < 1 or args.compare_repeat < 1:
         parser.error("--repeat and --compare-repeat must be at least 1")
@@ -106,6 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "compare"):
         compare = CompareConfig(tuple(args.compare_tables), args.compare_repeat)
         sections.append(run_compare(compare))
+    if args.only in (None, "history"):
+        print(
+            f"history: {args.history_contracts:,} contracts x {args.history_days} days in "
+            "PostgreSQL ...",
+            flush=True,
+        )
+        history = HistoryConfig(
+            args.history_contracts, args.history_days, args.repeat, args.write_runs, server_url()
+        )
+        sections.append(run_history(history))
 
     rows: list[Row] = [row for s in sections for row in s.rows]
     others = others_share(cpu_before, cpu_seconds(), time.monotonic() - started)
