@@ -21,6 +21,15 @@ MANIFEST_FOR_STATE = click.option(
     "./manifest.yaml. $FLOE_STATE_URL overrides state.url; without either, ./.floe/state.db.",
 )
 
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people; json prints one object.",
+)
+
 
 def manifest_at(manifest_path: str | None) -> PlatformManifest | None:
     """The manifest ``--manifest`` names, else the one found by default, else none."""

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from floe_core.cli._state import MANIFEST_FOR_STATE, manifest_at, open_store
+from floe_core.cli._state import FORMAT, MANIFEST_FOR_STATE, manifest_at, open_store
 from floe_core.cli.errors import reports_floe_errors
 
 if TYPE_CHECKING:
@@ -45,13 +45,10 @@ def upgrade_command(manifest_path: str | None) -> None:
     """
     import asyncio
 
-    from floe_core.manifest import find_manifest, load_manifest
     from floe_core.state.engine import upgrade
     from floe_core.state.url import resolve_state_url
 
-    manifest_file = find_manifest(manifest_path)
-    manifest = load_manifest(manifest_file) if manifest_file is not None else None
-    state = resolve_state_url(manifest)
+    state = resolve_state_url(manifest_at(manifest_path))
     result = asyncio.run(upgrade(state))
     click.echo(f"State database: {state.display} (from {state.origin})")
     if result.changed:
@@ -74,14 +71,7 @@ def upgrade_command(manifest_path: str | None) -> None:
     is_flag=True,
     help="Say what would be rolled up and deleted, and change nothing.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people; json prints one object with the days and row counts.",
-)
+@FORMAT
 @MANIFEST_FOR_STATE
 @reports_floe_errors
 def purge_command(

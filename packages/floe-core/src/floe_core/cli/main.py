@@ -32,11 +32,19 @@ def main() -> None:
     Tearing down pyarrow, DuckDB and SQLAlchemy at exit costs about a third of a second, for
     nothing: floe writes no files that need closing at exit (checks clean up after
     themselves). Output and logs are flushed first.
+
+    The cyclic garbage collector is off. Every floe command is one short process whose
+    objects nearly all live until it exits (modules, pydantic and SQLAlchemy models): the
+    collector would walk them over and over, a tenth of a second of ``floe sla check``, to
+    free next to nothing that reference counting does not. A command that runs for long must
+    turn it back on (``gc.enable()``).
     """
+    import gc
     import logging
     import os
     import sys
 
+    gc.disable()
     try:
         cli.main(prog_name="floe")
         code = 0

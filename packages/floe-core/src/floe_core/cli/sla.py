@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import click
 
+from floe_core.cli._state import FORMAT, MANIFEST_FOR_STATE, manifest_at, open_store
 from floe_core.cli.db import db
 from floe_core.cli.errors import EXIT_USAGE, CliError, reports_floe_errors
 from floe_core.cli.report import report
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
         RegisteredContract,
         SLAStatus,
     )
-    from floe_core.state.store import StateStore
     from floe_core.state.url import StateURL
 
 log = logging.getLogger(__name__)
@@ -137,7 +135,7 @@ def check(
     from floe_core.contracts.loader import load_contract
     from floe_core.state.url import resolve_state_url
 
-    manifest = _manifest(manifest_path)
+    manifest = manifest_at(manifest_path)
     contract = load_contract(contract_file)
     state = None if no_persist else resolve_state_url(manifest)
     report = asyncio.run(_run_checks(manifest, contract, checks, state))
@@ -186,26 +184,6 @@ async def _run_checks(
             await engine.dispose()
 
 
-def _manifest(manifest_path: str | None) -> PlatformManifest | None:
-    from floe_core.manifest import find_manifest, load_manifest
-
-    manifest_file = find_manifest(manifest_path)
-    return load_manifest(manifest_file) if manifest_file is not None else None
-
-
-@asynccontextmanager
-async def _open_store(state: StateURL) -> AsyncIterator[StateStore]:
-    """A store on ``state`` (the embedded database is created on first use), closed after."""
-    from floe_core.state.engine import open_state
-    from floe_core.state.store import StateStore
-
-    engine = await open_state(state, auto_upgrade=state.embedded)
-    try:
-        yield StateStore(engine)
-    finally:
-        await engine.dispose()
-
-
 def judge(report: CheckReport, fail_on: str) -> tuple[int, str]:
     """The exit status for a report, and a sentence saying why."""
     from floe_core.monitoring.models import CheckStatus, ViolationSeverity
@@ -227,27 +205,10 @@ def judge(report: CheckReport, fail_on: str) -> tuple[int, str]:
     return EXIT_OK, f"OK: {found}, none at or above {fail_on} → exit 0"
 
 
-_MANIFEST_FOR_STATE = click.option(
-    "--manifest",
-    "manifest_path",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Platform manifest (its catalog, and its state.url). Default: $FLOE_MANIFEST, else "
-    "./manifest.yaml. $FLOE_STATE_URL overrides state.url; without either, ./.floe/state.db.",
-)
-_FORMAT = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people; json prints one object.",
-)
-
-
 @sla.command()
 @click.argument("contract_file", type=click.Path(dir_okay=False, path_type=str))
-@_MANIFEST_FOR_STATE
-@_FORMAT
+@MANIFEST_FOR_STATE
+@FORMAT
 @reports_floe_errors
 def register(contract_file: str, manifest_path: str | None, fmt: str) -> None:
     """Add CONTRACT_FILE (an ODCS v3 YAML contract) to the monitored set in the state database.
@@ -265,12 +226,12 @@ def register(contract_file: str, manifest_path: str | None, fmt: str) -> None:
     from floe_core.monitoring.monitor import ContractMonitor
     from floe_core.state.url import resolve_state_url
 
-    manifest = _manifest(manifest_path)
+    manifest = manifest_at(manifest_path)
     registered = ContractMonitor.from_manifest(manifest).register(load_contract(contract_file))
     state = resolve_state_url(manifest)
 
     async def run() -> RegisteredContract:
-        async with _open_store(state) as store:
+        async with open_store(state) as store:
             await store.register_contract(registered)
             return await store.get_contract(registered.contract_name) or registered
 
@@ -279,8 +240,8 @@ def register(contract_file: str, manifest_path: str | None, fmt: str) -> None:
 
 @sla.command()
 @click.argument("name")
-@_MANIFEST_FOR_STATE
-@_FORMAT
+@MANIFEST_FOR_STATE
+@FORMAT
 @reports_floe_errors
 def unregister(name: str, manifest_path: str | None, fmt: str) -> None:
     """Remove contract NAME from the monitored set; its history and SLA status stay.
@@ -294,10 +255,10 @@ def unregister(name: str, manifest_path: str | None, fmt: str) -> None:
     from floe_core.cli.output import make_output
     from floe_core.state.url import resolve_state_url
 
-    state = resolve_state_url(_manifest(manifest_path))
+    state = resolve_state_url(manifest_at(manifest_path))
 
     async def run() -> bool:
-        async with _open_store(state) as store:
+        async with open_store(state) as store:
             return await store.unregister_contract(name)
 
     if not asyncio.run(run()):
@@ -309,8 +270,8 @@ def unregister(name: str, manifest_path: str | None, fmt: str) -> None:
 
 
 @sla.command("list")
-@_MANIFEST_FOR_STATE
-@_FORMAT
+@MANIFEST_FOR_STATE
+@FORMAT
 @reports_floe_errors
 def list_command(manifest_path: str | None, fmt: str) -> None:
     """List the registered contracts with their last checks and rolling 24 h SLA status.
@@ -324,10 +285,10 @@ def list_command(manifest_path: str | None, fmt: str) -> None:
     from floe_core.cli.output import make_output
     from floe_core.state.url import resolve_state_url
 
-    state = resolve_state_url(_manifest(manifest_path))
+    state = resolve_state_url(manifest_at(manifest_path))
 
     async def run() -> tuple[list[RegisteredContract], list[SLAStatus]]:
-        async with _open_store(state) as store:
+        async with open_store(state) as store:
             return await store.list_contracts(), await store.sla_statuses()
 
     contracts, statuses = asyncio.run(run())
@@ -336,8 +297,8 @@ def list_command(manifest_path: str | None, fmt: str) -> None:
 
 @sla.command()
 @click.argument("name", required=False)
-@_MANIFEST_FOR_STATE
-@_FORMAT
+@MANIFEST_FOR_STATE
+@FORMAT
 @reports_floe_errors
 def status(name: str | None, manifest_path: str | None, fmt: str) -> None:
     """Show the current SLA status of every contract, or of contract NAME.
@@ -355,10 +316,10 @@ def status(name: str | None, manifest_path: str | None, fmt: str) -> None:
     from floe_core.cli.output import make_output
     from floe_core.state.url import resolve_state_url
 
-    state = resolve_state_url(_manifest(manifest_path))
+    state = resolve_state_url(manifest_at(manifest_path))
 
     async def run() -> list[SLAStatus]:
-        async with _open_store(state) as store:
+        async with open_store(state) as store:
             return await store.sla_statuses(name)
 
     make_output(fmt).sla_statuses(asyncio.run(run()), name, state.display)
@@ -379,8 +340,8 @@ def status(name: str | None, manifest_path: str | None, fmt: str) -> None:
     default=None,
     help="Show at most this many check results and this many violations.",
 )
-@_MANIFEST_FOR_STATE
-@_FORMAT
+@MANIFEST_FOR_STATE
+@FORMAT
 @reports_floe_errors
 def history(name: str, since: str, limit: int | None, manifest_path: str | None, fmt: str) -> None:
     """Show the recent check results and violations of contract NAME, newest first.
@@ -400,10 +361,10 @@ def history(name: str, since: str, limit: int | None, manifest_path: str | None,
     from floe_core.state.url import resolve_state_url
 
     start = parse_since(since, datetime.now(UTC))
-    state = resolve_state_url(_manifest(manifest_path))
+    state = resolve_state_url(manifest_at(manifest_path))
 
     async def run() -> tuple[list[CheckResult], list[ContractViolationEvent]]:
-        async with _open_store(state) as store:
+        async with open_store(state) as store:
             return (
                 await store.recent_results(name, start, limit),
                 await store.recent_violations(name, start, limit),
