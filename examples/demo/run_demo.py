@@ -128,9 +128,15 @@ def main() -> int:
         print(f"\n$ floe sla check {command[-1]}", flush=True)
         codes[name] = subprocess.run(command, check=False).returncode
     print("\nExit statuses:", ", ".join(f"{n} {c}" for n, c in codes.items()))
+    # Every check above was recorded in ./.floe/state.db: report on what it holds.
+    print("\n$ floe sla report --window daily --since <a week ago>", flush=True)
+    week_ago = (datetime.now(UTC) - timedelta(days=6)).date().isoformat()
+    report = [str(floe), "sla", "report", "--window", "daily", "--since", week_ago]
+    reported = subprocess.run(report, check=False).returncode
     print("Try: floe sla check examples/demo/contracts/payments.yaml --format json")
+    print("     floe sla report --format html --output sla-report.html")
     expected = {"orders": 0, "shipments": 1, "payments": 1}
-    return 0 if codes == expected else 1
+    return 0 if codes == expected and reported == 0 else 1
 
 
 if __name__ == "__main__":

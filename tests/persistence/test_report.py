@@ -221,7 +221,7 @@ async def _purged_report(db: StateDB) -> SLAReport:
         return await build_report(store, since=SAT, until=TODAY, window="weekly", now=NOW)
 
 
-def test_coverage_starts_at_registration_and_uses_the_configured_intervals(
+def test_coverage_of_an_unregistered_contract_uses_the_configured_intervals(
     state_db: StateDB,
 ) -> None:
     history = History().add(*every("orders", "freshness", SUN, 30, "p" * 48))
@@ -285,3 +285,45 @@ def test_monitor_report_uses_its_store(state_db: StateDB) -> None:
 
     done = asyncio.run(run())
     assert row(done, "payments", "freshness")["compliance_pct"] == 50.0
+
+
+def test_a_registered_contract_is_expected_from_its_registration_with_its_overrides(
+    state_db: StateDB,
+) -> None:
+    from floe_core.contracts.model import DataContract
+    from floe_core.monitoring.models import RegisteredContract
+
+    # Registered on Sunday at 12:00 with freshness every 60 min; it ran 12 times that day.
+    registered = RegisteredContract(
+        contract_name="orders",
+        contract_version="1.0.0",
+        contract=DataContract.model_validate(
+            {
+                "apiVersion": "v3.1.0",
+                "kind": "DataContract",
+                "id": "orders",
+                "name": "orders",
+                "version": "1.0.0",
+                "status": "active",
+            }
+        ),
+        connection_config={},
+        monitoring_overrides=MonitoringConfig(
+            check_intervals=CheckIntervalConfig(freshness_minutes=60)
+        ),
+        registered_at=at(SUN, 12 * 60),
+    )
+    history = History().add(*every("orders", "freshness", SUN, 60, "p" * 24)[12:])
+
+    async def run() -> SLAReport:
+        async with state_db.store() as store:
+            await store.register_contract(registered)
+            await history.write(store)
+            return await build_report(store, since=SAT, until=MON, window="daily", now=NOW)
+
+    freshness = row(asyncio.run(run()), "orders", "freshness")
+    # Saturday: not registered yet, nothing expected; Sunday from 12:00: 12; Monday: 24.
+    assert freshness["expected_checks"] == 12 + 24
+    assert [w["expected_checks"] for w in freshness["windows"]] == [12]  # Sunday, the one run
+    assert freshness["windows"][0]["coverage_pct"] == 100.0
+    assert freshness["coverage_pct"] == round(100 * 12 / 36, 2)

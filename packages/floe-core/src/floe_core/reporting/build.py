@@ -84,7 +84,7 @@ async def build_report(
     # The reads are independent: on their own connections the database runs them at once.
     severities, registered_contracts, parts = await asyncio.gather(
         _read(store, severity_counts, day_start(since), day_start(until + timedelta(1)), selected),
-        store.list_contracts(),
+        store.registrations(),
         asyncio.gather(*reads),
     )
     days = [day for part in parts for day in part]
@@ -104,11 +104,10 @@ async def build_report(
             if registered is not None and registered.monitoring_overrides is not None
             else config.check_intervals
         )
-        first_day = min(d.date for d in pair_days)
         monitored_from = (
-            min(registered.registered_at, day_start(first_day))
+            registered.registered_at
             if registered is not None
-            else day_start(first_day)
+            else day_start(min(d.date for d in pair_days))
         )
         rows.append(
             _row(

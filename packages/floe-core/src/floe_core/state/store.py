@@ -53,6 +53,14 @@ class HistoryPoint(NamedTuple):
     status: CheckStatus
 
 
+class Registration(NamedTuple):
+    """A registered contract's schedule: since when, and its monitoring overrides."""
+
+    contract_name: str
+    registered_at: datetime
+    monitoring_overrides: MonitoringConfig | None
+
+
 class ProbePoint(NamedTuple):
     """One persisted availability probe: when it ran and whether it succeeded."""
 
@@ -357,6 +365,25 @@ class StateStore:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).mappings().all()
         return [_registered(row) for row in rows]
+
+    async def registrations(self) -> list[Registration]:
+        """When each contract was registered and its monitoring overrides, contracts unread.
+
+        Cheaper than ``list_contracts`` (which validates every stored ODCS contract again)
+        for what needs only the schedule, such as a report's coverage.
+        """
+        table = table_of(RegisteredContractRow)
+        stmt = select(
+            table.c.contract_name, table.c.registered_at, table.c.monitoring_overrides
+        ).order_by(table.c.contract_name)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [
+            Registration(
+                name, _utc(at), MonitoringConfig.model_validate(overrides) if overrides else None
+            )
+            for name, at, overrides in rows
+        ]
 
     async def get_contract(self, contract_name: str) -> RegisteredContract | None:
         """The registration of ``contract_name``, if there is one."""
