@@ -10,7 +10,6 @@ in ``_contracts.py``, the parsing in ``_outcomes.py``, the verdicts in ``_compar
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from _datacontract import REQUIREMENTS, VENV, DataContractCli, could_not_run, en
 from _datacontract import read_report as read_datacontract_report
 from _outcomes import Agreement, compare, datacontract_outcomes, floe_outcomes
 from _report import Section
-from _spawn import ProcessRun, measure
+from _spawn import ProcessRun, floe_environment, measure
 from _tables import CachedTable, ensure_orders
 
 FLOE = Path(sys.executable).parent / "floe"
@@ -75,7 +74,7 @@ def run_compare(config: CompareConfig) -> Section:
 
 def _compare_one(cached: CachedTable, cli: DataContractCli, repeat: int, section: Section) -> None:
     inputs = write_inputs(cached)
-    floe_env = {k: v for k, v in os.environ.items() if k != "FLOE_MANIFEST"}
+    floe_env = floe_environment()
     floe = Tool("floe", [str(FLOE), "sla", "check", str(inputs.floe_contract)])
     floe.argv += ["--manifest", str(inputs.manifest), "--format", "json"]
     with TemporaryDirectory(prefix="floe-bench-dc-") as tmp:

@@ -8,7 +8,6 @@ RSS are known (``RUSAGE_CHILDREN`` would give the maximum over all children); se
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any
 
 import yaml
 from _report import Row, Section, Timings, ms
-from _spawn import ProcessRun, measure
+from _spawn import ProcessRun, floe_environment, measure
 from _tables import DATA_DIR, CachedTable, ensure_orders
 
 BIN = Path(sys.executable).parent
@@ -40,7 +39,7 @@ def run_e2e(config: E2EConfig) -> Section:
     """Time ``floe sla --help`` and ``floe sla check``; optionally break down import time."""
     cached = ensure_orders(config.rows, config.files)
     contract, manifest = write_inputs(cached)
-    env = {k: v for k, v in os.environ.items() if k != "FLOE_MANIFEST"}
+    env = floe_environment()
     check_argv = [str(FLOE), "sla", "check", str(contract), "--manifest", str(manifest)]
     # Named, so the benchmark keeps measuring these two as floe gains check types.
     check_argv += ["--check", "freshness", "--check", "schema_drift", "--format", "json"]

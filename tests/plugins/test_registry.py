@@ -137,6 +137,30 @@ def test_groups_are_separate(site: Any, plugin_source: Any) -> None:
     assert registry.names(PluginType.CATALOG) == []
 
 
+def test_installed_entry_points_are_read_in_one_scan(
+    site: Any, plugin_source: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import floe_core.plugins.registry as registry_module
+
+    site.add_module("floe_scan_probe", plugin_source())
+    site.add_distribution("floe-quality-scan", {"floe.quality": {"scan": "floe_scan_probe:Plugin"}})
+    scans: list[object] = []
+
+    def counted() -> Any:
+        scans.append(None)
+        return entry_points()
+
+    monkeypatch.setattr(registry_module, "entry_points", counted)
+    registry = PluginRegistry()
+    assert "scan" in registry.names(PluginType.QUALITY)
+    assert set(registry.names(PluginType.CATALOG)) >= BUILT_IN_CATALOGS
+    assert "duckdb" in registry.names(PluginType.COMPUTE)
+    assert len(scans) == 1
+    # The declaring distribution, read from its metadata only when a message needs it.
+    with pytest.raises(IncompatiblePluginError, match="from floe-quality-scan points at"):
+        registry.get(PluginType.QUALITY, "scan")
+
+
 @pytest.mark.parametrize("api", ["2.0", "1.1", "0.9", "banana", ""])
 def test_incompatible_api_version_is_rejected(api: str) -> None:
     registry = PluginRegistry(lambda group: [])

@@ -22,6 +22,9 @@ from floe_core.plugins.metadata import FLOE_API_VERSION
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
 
+#: ``floe_core.plugins._file_io.LocalMetadataFileIO``, named without importing pyiceberg.
+LOCAL_METADATA_FILE_IO = "floe_core.plugins._file_io.LocalMetadataFileIO"
+
 
 def sqlite_path(uri: str) -> Path | None:
     """The file behind a SQLAlchemy SQLite URL, or None for other URLs and in-memory SQLite."""
@@ -44,6 +47,9 @@ class PyIcebergCatalogPlugin(CatalogPlugin):
     """A catalog reached through ``pyiceberg.catalog.load_catalog``."""
 
     catalog_type: ClassVar[str]
+    #: Whether local metadata is read without pyarrow (``LOCAL_METADATA_FILE_IO``) unless the
+    #: config names a FileIO (``py-io-impl``).
+    local_metadata_io: ClassVar[bool] = True
     version = __version__
     floe_api_version = FLOE_API_VERSION
 
@@ -62,6 +68,8 @@ class PyIcebergCatalogPlugin(CatalogPlugin):
     def _properties(self) -> dict[str, str]:
         props = {k: str(v) for k, v in self.config.items() if k != "name" and v is not None}
         props["type"] = self.catalog_type
+        if self.local_metadata_io:
+            props.setdefault("py-io-impl", LOCAL_METADATA_FILE_IO)
         return props
 
     def connect(self) -> Catalog:
@@ -115,6 +123,8 @@ class RestCatalogPlugin(PyIcebergCatalogPlugin):
     """pyiceberg's REST catalog (Polaris, Nessie, Unity, S3 Tables, Lakekeeper, ...)."""
 
     catalog_type = "rest"
+    # The server's config defaults may name a FileIO; a property set here would override it.
+    local_metadata_io = False
 
 
 class GlueCatalogPlugin(PyIcebergCatalogPlugin):

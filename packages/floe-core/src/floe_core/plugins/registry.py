@@ -11,8 +11,8 @@ import importlib
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
-from typing import Any, TypeVar
+from importlib.metadata import EntryPoint, EntryPoints, entry_points
+from typing import Any, Protocol, TypeVar
 
 from floe_core.errors import DuplicatePluginError, IncompatiblePluginError, PluginNotFoundError
 from floe_core.plugins.metadata import FLOE_API_VERSION, PluginMetadata
@@ -28,12 +28,23 @@ _BASE_CLASSES: dict[PluginType, str] = {
 }
 
 
+class _Selectable(Protocol):
+    """Every installed entry point, by group: what ``entry_points()`` returns on any Python."""
+
+    def select(self, *, group: str) -> EntryPoints: ...
+
+
 @dataclass(frozen=True)
 class _Candidate:
     name: str
     value: str
-    distribution: str
     entry_point: EntryPoint
+
+    @property
+    def distribution(self) -> str:
+        """The distribution that declares the entry point (read from its metadata on demand)."""
+        dist = self.entry_point.dist
+        return dist.name if dist is not None else "<unknown distribution>"
 
 
 def _base_class(plugin_type: PluginType) -> type[PluginMetadata]:
@@ -59,7 +70,8 @@ class PluginRegistry:
     """Finds, loads and instantiates plugins of every ``PluginType``."""
 
     def __init__(self, entry_points_fn: Callable[[str], Iterable[EntryPoint]] | None = None):
-        self._entry_points_fn = entry_points_fn or (lambda group: entry_points(group=group))
+        self._entry_points_fn = entry_points_fn or self._installed
+        self._installed_entry_points: _Selectable | None = None
         self._discovered: dict[PluginType, dict[str, list[_Candidate]]] = {}
         self._explicit: dict[PluginType, dict[str, type[PluginMetadata]]] = {}
         self._loaded: dict[tuple[PluginType, str], type[PluginMetadata]] = {}
@@ -70,13 +82,18 @@ class PluginRegistry:
             if plugin_type not in self._discovered:
                 found: dict[str, list[_Candidate]] = {}
                 for ep in self._entry_points_fn(plugin_type.entry_point_group):
-                    dist = ep.dist.name if ep.dist is not None else "<unknown distribution>"
                     same = found.setdefault(ep.name, [])
                     # One distribution seen twice on sys.path (an editable install) is not a clash.
                     if not any(c.value == ep.value for c in same):
-                        same.append(_Candidate(ep.name, ep.value, dist, entry_point=ep))
+                        same.append(_Candidate(ep.name, ep.value, entry_point=ep))
                 self._discovered[plugin_type] = found
             return self._discovered[plugin_type]
+
+    def _installed(self, group: str) -> EntryPoints:
+        """The installed entry points of ``group``; one scan reads every group, on first use."""
+        if self._installed_entry_points is None:
+            self._installed_entry_points = entry_points()
+        return self._installed_entry_points.select(group=group)
 
     def names(self, plugin_type: PluginType) -> list[str]:
         """Every plugin name available for ``plugin_type``, sorted, without loading any."""

@@ -157,7 +157,8 @@ class Engine:
 
         bound = bind_placeholders(query, self.relation, column)
         try:
-            statements = duckdb.extract_statements(bound)
+            # On this connection: the module-level function would start a second database.
+            statements = self.con.extract_statements(bound)
         except duckdb.Error as exc:
             raise RuleError("sql_error", _safe(exc, "the query does not parse")) from None
         if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
