@@ -12,12 +12,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Table, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql.dml import Insert as PgInsert
-from sqlalchemy.dialects.sqlite.dml import Insert as SqliteInsert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from floe_core._redact import redact
@@ -40,6 +37,10 @@ from floe_core.state.models import (
     RegisteredContractRow,
     table_of,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql.dml import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite.dml import Insert as SqliteInsert
 
 #: Severities that breach an SLA; stored as their enum values.
 BREACH_SEVERITIES = (ViolationSeverity.ERROR.value, ViolationSeverity.CRITICAL.value)
@@ -140,9 +141,14 @@ class StateStore:
         )
 
     def _insert(self, table: Table) -> PgInsert | SqliteInsert:
+        # Imported here: a run on SQLite never loads the PostgreSQL dialect, and vice versa.
         if self.engine.dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
 
     # Reading history --------------------------------------------------------------------
 
