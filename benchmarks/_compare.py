@@ -179,6 +179,8 @@ def _floe_report(run: ProcessRun) -> dict[str, Any]:
         raise RuntimeError(
             f"floe sla check exited {run.exit_code}; it could not check:\n{run.stderr}"
         )
+    if "not persisted" in run.stderr:  # a run that skipped its writes would be timed unfairly
+        raise RuntimeError(f"floe sla check did not persist its results:\n{run.stderr}")
     report = json.loads(run.stdout)
     errored = [r for r in report["results"] if r["status"] == "error"]
     if errored:

@@ -180,6 +180,8 @@ def _check_run(run: ProcessRun) -> dict[str, Any]:
         raise RuntimeError(
             f"floe sla check exited {run.exit_code}; it could not check:\n{run.stderr}"
         )
+    if "not persisted" in run.stderr:  # a run that skipped its writes would be timed unfairly
+        raise RuntimeError(f"floe sla check did not persist its results:\n{run.stderr}")
     report = json.loads(run.stdout)
     results = {r["check_type"]: r for r in report["results"]}
     assert set(results) == {"freshness", "schema_drift"}, f"unexpected checks: {list(results)}"

@@ -54,26 +54,29 @@ async def load_history(
     """
     since = now - SLA_WINDOW
     critical_since = now - timedelta(hours=thresholds.critical_window_hours)
-    critical: dict[ViolationType, int] = {}
-    per_type: dict[ViolationType, TypeHistory] = {}
-    for check_type in types:
-        breaches = await store.breaches_in_window(contract_name, check_type, since)
-        critical[check_type] = (
-            breaches
-            if critical_since == since
-            else await store.breaches_in_window(contract_name, check_type, critical_since)
+    kinds = list(types)
+    breaches = await store.breaches_by_type(contract_name, since)
+    critical = (
+        breaches
+        if critical_since == since
+        else await store.breaches_by_type(contract_name, critical_since)
+    )
+    runs = await store.check_histories(contract_name, kinds, since)
+    streaks = await store.consecutive_failures_by_type(contract_name, kinds)
+    past_probes: list[ProbePoint] = []
+    if ViolationType.AVAILABILITY in kinds:
+        past_probes = (
+            list(probes) if probes is not None else await store.probe_history(contract_name, since)
         )
-        past_probes: list[ProbePoint] = []
-        if check_type is ViolationType.AVAILABILITY:
-            past_probes = (
-                list(probes)
-                if probes is not None
-                else await store.probe_history(contract_name, since)
+    return RunHistory(
+        critical_breaches={k: critical.get(k, 0) for k in kinds},
+        types={
+            k: TypeHistory(
+                runs=runs[k],
+                consecutive_failures=streaks.get(k, 0),
+                breaches_24h=breaches.get(k, 0),
+                probes=past_probes if k is ViolationType.AVAILABILITY else [],
             )
-        per_type[check_type] = TypeHistory(
-            runs=await store.check_history(contract_name, check_type, since),
-            consecutive_failures=await store.consecutive_failures(contract_name, check_type),
-            breaches_24h=breaches,
-            probes=past_probes,
-        )
-    return RunHistory(critical_breaches=critical, types=per_type)
+            for k in kinds
+        },
+    )

@@ -159,81 +159,115 @@ class StateStore:
 
         The violations of one run count once: a drift of four columns is one breach.
         """
+        breaches = await self.breaches_by_type(contract_name, since)
+        return breaches.get(ViolationType(violation_type), 0)
+
+    async def breaches_by_type(
+        self, contract_name: str, since: datetime
+    ) -> dict[ViolationType, int]:
+        """``breaches_in_window`` of every violation type at once (types without any left out)."""
         v = table_of(ContractViolation)
         runs = func.count(func.distinct(func.coalesce(v.c.check_result_id, v.c.id)))
-        stmt = select(runs).where(
-            v.c.contract_name == contract_name,
-            v.c.violation_type == ViolationType(violation_type).value,
-            v.c.severity.in_(BREACH_SEVERITIES),
-            v.c.detected_at >= _utc(since),
+        stmt = (
+            select(v.c.violation_type, runs)
+            .where(
+                v.c.contract_name == contract_name,
+                v.c.severity.in_(BREACH_SEVERITIES),
+                v.c.detected_at >= _utc(since),
+            )
+            .group_by(v.c.violation_type)
         )
         async with self.engine.connect() as conn:
-            return int((await conn.execute(stmt)).scalar_one())
+            rows = (await conn.execute(stmt)).all()
+        return {ViolationType(kind): int(n) for kind, n in rows}
 
     async def check_history(
         self, contract_name: str, check_type: ViolationType | str, since: datetime
     ) -> list[HistoryPoint]:
         """The persisted runs of one check type since ``since``, oldest first."""
+        kind = ViolationType(check_type)
+        return (await self.check_histories(contract_name, [kind], since))[kind]
+
+    async def check_histories(
+        self, contract_name: str, check_types: Iterable[ViolationType], since: datetime
+    ) -> dict[ViolationType, list[HistoryPoint]]:
+        """``check_history`` of several check types in one query."""
         r = table_of(ContractCheckResult)
+        kinds = list(check_types)
         stmt = (
-            select(r.c.checked_at, r.c.status)
+            select(r.c.check_type, r.c.checked_at, r.c.status)
             .where(
                 r.c.contract_name == contract_name,
-                r.c.check_type == ViolationType(check_type).value,
+                r.c.check_type.in_([k.value for k in kinds]),
                 r.c.checked_at >= _utc(since),
             )
             .order_by(r.c.checked_at)
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
-        return [HistoryPoint(_utc(at), CheckStatus(status)) for at, status in rows]
+        histories: dict[ViolationType, list[HistoryPoint]] = {k: [] for k in kinds}
+        for kind, at, status in rows:
+            histories[ViolationType(kind)].append(HistoryPoint(_utc(at), CheckStatus(status)))
+        return histories
 
     async def probe_history(self, contract_name: str, since: datetime) -> list[ProbePoint]:
         """The persisted availability probes since ``since``, oldest first.
 
-        Read from the availability results' ``details.probe.ok``; a run that could not probe
-        (an ``error`` without a probe) counts as no probe, as it does in the check itself.
+        Read from the availability results' ``details.probe.ok`` (only that value leaves the
+        database); a run that could not probe (an ``error`` without a probe) counts as no
+        probe, as it does in the check itself.
         """
         r = table_of(ContractCheckResult)
+        ok = r.c.details[("probe", "ok")].as_boolean()
         stmt = (
-            select(r.c.checked_at, r.c.details)
+            select(r.c.checked_at, ok)
             .where(
                 r.c.contract_name == contract_name,
                 r.c.check_type == ViolationType.AVAILABILITY.value,
                 r.c.checked_at >= _utc(since),
+                ok.is_not(None),
             )
             .order_by(r.c.checked_at)
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
-        points = []
-        for at, details in rows:
-            probe = (details or {}).get("probe")
-            if isinstance(probe, dict) and isinstance(probe.get("ok"), bool):
-                points.append(ProbePoint(_utc(at), probe["ok"]))
-        return points
+        return [ProbePoint(_utc(at), bool(probe_ok)) for at, probe_ok in rows]
 
     async def consecutive_failures(
         self, contract_name: str, check_type: ViolationType | str
     ) -> int:
         """Failed runs since the last passing one; ``error`` and ``skipped`` runs do not count."""
+        kind = ViolationType(check_type)
+        return (await self.consecutive_failures_by_type(contract_name, [kind])).get(kind, 0)
+
+    async def consecutive_failures_by_type(
+        self, contract_name: str, check_types: Iterable[ViolationType]
+    ) -> dict[ViolationType, int]:
+        """``consecutive_failures`` of several check types in one query (zeros left out)."""
         r = table_of(ContractCheckResult)
-        mine = (
-            r.c.contract_name == contract_name,
-            r.c.check_type == ViolationType(check_type).value,
-        )
+        passed = r.alias("passed")
         last_pass = (
-            select(func.max(r.c.checked_at))
-            .where(*mine, r.c.status == CheckStatus.PASS.value)
+            select(func.max(passed.c.checked_at))
+            .where(
+                passed.c.contract_name == contract_name,
+                passed.c.check_type == r.c.check_type,
+                passed.c.status == CheckStatus.PASS.value,
+            )
             .scalar_subquery()
         )
-        stmt = select(func.count()).where(
-            *mine,
-            r.c.status == CheckStatus.FAIL.value,
-            (r.c.checked_at > last_pass) | last_pass.is_(None),
+        stmt = (
+            select(r.c.check_type, func.count())
+            .where(
+                r.c.contract_name == contract_name,
+                r.c.check_type.in_([ViolationType(k).value for k in check_types]),
+                r.c.status == CheckStatus.FAIL.value,
+                (r.c.checked_at > last_pass) | last_pass.is_(None),
+            )
+            .group_by(r.c.check_type)
         )
         async with self.engine.connect() as conn:
-            return int((await conn.execute(stmt)).scalar_one())
+            rows = (await conn.execute(stmt)).all()
+        return {ViolationType(kind): int(n) for kind, n in rows}
 
     async def sla_statuses(self, contract_name: str | None = None) -> list[SLAStatus]:
         """The stored SLA status of every (contract, check type), or of one contract's types."""
