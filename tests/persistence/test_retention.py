@@ -45,11 +45,11 @@ def known_history() -> History:
 
 
 EXPECTED_D1 = [
-    DailyRow("orders", "availability", D1, 4, 2, 1, 1, 0.1, None, None, None, 200 / 3, 1),
-    DailyRow("orders", "freshness", D1, 4, 2, 1, 1, 3.0, None, None, None, None, 1),
-    DailyRow("orders", "quality", D1, 2, 1, 1, 0, 15.0, 70.0, 100.0, 85.0, None, 2),
+    DailyRow.of("orders", "availability", D1, 4, 2, 1, 1, 0.1, None, None, None, 200 / 3, 1),
+    DailyRow.of("orders", "freshness", D1, 4, 2, 1, 1, 3.0, None, None, None, None, 1),
+    DailyRow.of("orders", "quality", D1, 2, 1, 1, 0, 15.0, 70.0, 100.0, 85.0, None, 2),
 ]
-EXPECTED_D2 = [DailyRow("payments", "freshness", D2, 1, 1, 0, 0, 0.5)]
+EXPECTED_D2 = [DailyRow.of("payments", "freshness", D2, 1, 1, 0, 0, 0.5)]
 
 
 def run(coro: Any) -> Any:
@@ -192,7 +192,7 @@ def test_a_result_written_late_into_the_last_rolled_up_day_is_counted(state_db: 
         return await stored_aggregates(store)
 
     aggregates = run(with_history(state_db, body))
-    assert aggregates[-1] == DailyRow("payments", "freshness", D2, 2, 1, 1, 0, 1.0)
+    assert aggregates[-1] == DailyRow.of("payments", "freshness", D2, 2, 1, 1, 0, 1.0)
 
 
 def test_retention_days_must_be_positive(state_db: StateDB) -> None:

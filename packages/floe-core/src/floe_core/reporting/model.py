@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from floe_core.state.daily import DailyRow
+from floe_core.state.daily import Aggregates
 
 WindowKind = Literal["daily", "weekly", "monthly"]
 WINDOW_KINDS: tuple[WindowKind, ...] = ("daily", "weekly", "monthly")
@@ -39,19 +39,8 @@ TREND_POINTS = 1.0
 
 
 @dataclass(frozen=True)
-class Totals:
+class Totals(Aggregates):
     """The ``contract_daily_aggregates`` columns over any span of days."""
-
-    total_checks: int = 0
-    passed_checks: int = 0
-    failed_checks: int = 0
-    error_checks: int = 0
-    avg_duration_seconds: float | None = None
-    min_quality_score: float | None = None
-    max_quality_score: float | None = None
-    avg_quality_score: float | None = None
-    uptime_pct: float | None = None
-    violation_count: int = 0
 
     @property
     def skipped_checks(self) -> int:
@@ -65,7 +54,7 @@ class Totals:
         return 100.0 * self.passed_checks / measured if measured else None
 
     @classmethod
-    def of(cls, days: Iterable[DailyRow | Totals]) -> Totals:
+    def of(cls, days: Iterable[Aggregates]) -> Totals:
         """The totals of several days (or spans), weighted as one query over them would be."""
         total = passed = failed = errors = violations = 0
         low: float | None = None

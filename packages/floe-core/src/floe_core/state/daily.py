@@ -43,17 +43,12 @@ from floe_core.state.models import (
 #: (check_type, checked_at) and (severity, detected_at) indexes for a time range.
 CHECK_TYPES = tuple(t.value for t in ViolationType)
 SEVERITIES = tuple(s.value for s in ViolationSeverity)
-#: The aggregate columns, in table order after the key.
-COUNT_COLUMNS = ("total_checks", "passed_checks", "failed_checks", "error_checks")
 
 
 @dataclass(frozen=True)
-class DailyRow:
-    """One (contract, check type, UTC day): the columns of ``contract_daily_aggregates``."""
+class Aggregates:
+    """The aggregate columns of ``contract_daily_aggregates``, in table order after the key."""
 
-    contract_name: str
-    check_type: str
-    date: date
     total_checks: int = 0
     passed_checks: int = 0
     failed_checks: int = 0
@@ -64,6 +59,23 @@ class DailyRow:
     avg_quality_score: float | None = None
     uptime_pct: float | None = None
     violation_count: int = 0
+
+
+_Day = date  # ``date`` is also a field of DailyRow
+
+
+@dataclass(frozen=True, kw_only=True)
+class DailyRow(Aggregates):
+    """One (contract, check type, UTC day): a row of ``contract_daily_aggregates``."""
+
+    contract_name: str
+    check_type: str
+    date: date
+
+    @classmethod
+    def of(cls, contract_name: str, check_type: str, day: _Day, *values: Any) -> DailyRow:
+        """The row of ``day`` with the aggregate columns ``values`` in table order."""
+        return cls(*values, contract_name=contract_name, check_type=check_type, date=day)
 
     def as_row(self) -> dict[str, Any]:
         """The row to store in ``contract_daily_aggregates``."""
@@ -162,7 +174,10 @@ async def daily_rows(
             continue
         key = (row["contract_name"], row["violation_type"], as_date(row["day"]))
         rows.setdefault(key, {})["violation_count"] = int(row["violations"])
-    return [DailyRow(*key, **values) for key, values in sorted(rows.items())]
+    return [
+        DailyRow(contract_name=name, check_type=kind, date=day, **values)
+        for (name, kind, day), values in sorted(rows.items())
+    ]
 
 
 async def severity_counts(
@@ -210,11 +225,11 @@ async def aggregated_rows(
     for values in (await conn.execute(stmt)).all():
         if contracts.pattern is None or contracts.matches(values[0]):
             name, kind, day, *rest = values
-            rows.append(DailyRow(name, kind, as_date(day), *rest))
+            rows.append(DailyRow.of(name, kind, as_date(day), *rest))
     return sorted(rows, key=lambda r: (r.contract_name, r.check_type, r.date))
 
 
-_DAILY_COLUMNS = tuple(f.name for f in fields(DailyRow))
+_DAILY_COLUMNS = ("contract_name", "check_type", "date", *(f.name for f in fields(Aggregates)))
 
 
 def _windowed(a: Table, by: str, dialect: str) -> Any:
