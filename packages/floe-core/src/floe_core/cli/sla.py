@@ -38,7 +38,19 @@ EXIT_VIOLATION = 1
 
 @click.group()
 def sla() -> None:
-    """Check ODCS data contracts against their live Iceberg tables."""
+    """Check ODCS data contracts against their live Iceberg tables.
+
+    Every check run is recorded in the state database ($FLOE_STATE_URL, else state.url in
+    the manifest, else ./.floe/state.db), which escalation, SLA status and reports read.
+
+    \b
+    A typical session:
+      floe sla check contracts/orders.yaml        check now; exit 1 on a breach
+      floe sla status orders                      rolling 24 h SLA status
+      floe sla history orders --since 7d          what ran and what broke
+      floe sla report --window weekly             compliance, coverage and trends
+      floe sla db purge                           roll up and expire old history (cron)
+    """
 
 
 sla.add_command(db)
