@@ -327,3 +327,16 @@ def test_a_registered_contract_is_expected_from_its_registration_with_its_overri
     assert [w["expected_checks"] for w in freshness["windows"]] == [12]  # Sunday, the one run
     assert freshness["windows"][0]["coverage_pct"] == 100.0
     assert freshness["coverage_pct"] == round(100 * 12 / 36, 2)
+
+
+def test_totals_of_one_day_weigh_as_totals_of_many() -> None:
+    from floe_core.reporting.model import Totals
+    from floe_core.state.daily import DailyRow
+
+    errored = DailyRow.of("orders", "quality", SAT, 2, 0, 0, 2, 1.5, 50.0, 50.0, 50.0, None, 0)
+    scored = DailyRow.of("orders", "quality", SUN, 2, 1, 1, 0, 0.5, 60.0, 80.0, 70.0, 90.0, 1)
+    empty = DailyRow.of("orders", "quality", MON)
+    for row in (errored, scored):
+        assert Totals.of([row]) == Totals.of([row, empty])
+    assert Totals.of([errored]).avg_quality_score is None  # no run measured: no weight
+    assert Totals.of([errored, scored]) == Totals(4, 1, 1, 2, 1.0, 50.0, 80.0, 70.0, 90.0, 1)

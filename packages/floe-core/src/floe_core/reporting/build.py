@@ -93,6 +93,11 @@ async def build_report(
     }
     config = config or MonitoringConfig()
     spans = [_Span.of(start, end) for start, end in windows(since, until, window)]
+    span_of = {  # each day of the period -> the index of its window
+        span.start + timedelta(days=n): i
+        for i, span in enumerate(spans)
+        for n in range((span.end - span.start).days + 1)
+    }
     by_pair: dict[tuple[str, str], list[DailyRow]] = defaultdict(list)
     for day in days:
         by_pair[day.contract_name, day.check_type].append(day)
@@ -115,6 +120,7 @@ async def build_report(
                 check_type,
                 pair_days,
                 spans,
+                span_of,
                 _interval_seconds(intervals, check_type),
                 monitored_from,
                 now,
@@ -185,14 +191,18 @@ def _row(
     check_type: str,
     days: Sequence[DailyRow],
     spans: Sequence[_Span],
+    span_of: dict[date, int],
     interval: float | None,
     monitored_from: datetime,
     now: datetime,
     severities: dict[str, int],
 ) -> ReportRow:
     reports: list[WindowReport] = []
-    for span in spans:
-        inside = [d for d in days if span.start <= d.date <= span.end]
+    buckets: dict[int, list[DailyRow]] = defaultdict(list)
+    for day in days:
+        buckets[span_of[day.date]].append(day)
+    for i, span in enumerate(spans):
+        inside = buckets.get(i)
         if not inside:
             continue
         totals = Totals.of(inside)

@@ -56,6 +56,21 @@ class Totals(Aggregates):
     @classmethod
     def of(cls, days: Iterable[Aggregates]) -> Totals:
         """The totals of several days (or spans), weighted as one query over them would be."""
+        if isinstance(days, list) and len(days) == 1:  # a day alone (daily windows): a copy
+            r = days[0]
+            measured = r.passed_checks + r.failed_checks
+            return cls(
+                r.total_checks,
+                r.passed_checks,
+                r.failed_checks,
+                r.error_checks,
+                r.avg_duration_seconds if r.total_checks else None,
+                r.min_quality_score,
+                r.max_quality_score,
+                r.avg_quality_score if measured else None,
+                r.uptime_pct if measured else None,
+                r.violation_count,
+            )
         total = passed = failed = errors = violations = 0
         low: float | None = None
         high: float | None = None
