@@ -20,7 +20,8 @@ def db() -> None:
     \b
     Where it is: $FLOE_STATE_URL, else state.url in the manifest, else the embedded
     SQLite file ./.floe/state.db (created and upgraded on first use). A PostgreSQL
-    database must be upgraded with `floe sla db upgrade` before floe uses it.
+    database must be upgraded with `floe sla db upgrade` before floe uses it; run
+    `floe sla db purge` daily (cron) to roll history up and expire old raw rows.
     """
 
 
