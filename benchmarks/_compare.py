@@ -9,7 +9,6 @@ in ``_contracts.py``, the parsing in ``_outcomes.py``, the verdicts in ``_compar
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from _datacontract import REQUIREMENTS, VENV, DataContractCli, could_not_run, en
 from _datacontract import read_report as read_datacontract_report
 from _outcomes import Agreement, compare, datacontract_outcomes, floe_outcomes
 from _report import Section
-from _spawn import ProcessRun, floe_environment, measure
+from _spawn import ProcessRun, floe_environment, floe_report, measure
 from _tables import CachedTable, ensure_orders
 
 FLOE = Path(sys.executable).parent / "floe"
@@ -84,7 +83,7 @@ def _compare_one(cached: CachedTable, cli: DataContractCli, repeat: int, section
 
         def floe_once() -> None:
             run = measure(floe.argv, floe_env)
-            report = _floe_report(run)
+            report = floe_report(run)
             floe.outcomes = floe_outcomes(report)
             floe.checks = {r["check_type"]: r["status"] for r in report["results"]}
             floe.inner_s.append({r["check_type"]: r["duration_seconds"] for r in report["results"]})
@@ -159,11 +158,11 @@ def _failing_agreement(
     """Both tools once on the contracts whose every threshold the data breaks."""
     argv = [str(FLOE), "sla", "check", str(inputs.failing_floe_contract)]
     argv += ["--manifest", str(inputs.manifest), "--format", "json"]
-    floe_report = _floe_report(measure(argv, floe_env))
+    failing_report = floe_report(measure(argv, floe_env))
     output.unlink(missing_ok=True)
     run = measure(cli.test_argv(inputs.failing_datacontract_contract, output), cli.environment())
     dc_report = _datacontract_report(run, output)
-    return compare(floe_outcomes(floe_report), datacontract_outcomes(dc_report))
+    return compare(floe_outcomes(failing_report), datacontract_outcomes(dc_report))
 
 
 def _warm_up(tool: Tool, once: Callable[[], None]) -> None:
@@ -171,22 +170,6 @@ def _warm_up(tool: Tool, once: Callable[[], None]) -> None:
     once()
     tool.runs.clear()
     tool.inner_s.clear()
-
-
-def _floe_report(run: ProcessRun) -> dict[str, Any]:
-    """The JSON report; fail unless floe checked (exit 0 or 1) and no check errored."""
-    if run.exit_code not in (0, 1):
-        raise RuntimeError(
-            f"floe sla check exited {run.exit_code}; it could not check:\n{run.stderr}"
-        )
-    if "not persisted" in run.stderr:  # a run that skipped its writes would be timed unfairly
-        raise RuntimeError(f"floe sla check did not persist its results:\n{run.stderr}")
-    report = json.loads(run.stdout)
-    errored = [r for r in report["results"] if r["status"] == "error"]
-    if errored:
-        raise RuntimeError(f"a floe check errored: {json.dumps(errored, indent=2)}")
-    assert isinstance(report, dict)
-    return report
 
 
 def _datacontract_report(run: ProcessRun, output: Path) -> dict[str, Any]:

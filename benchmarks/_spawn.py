@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory, gettempdir
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,22 @@ def floe_environment() -> dict[str, str]:
 
 
 _UPGRADED: set[str] = set()
+
+
+def floe_report(run: ProcessRun) -> dict[str, Any]:
+    """The JSON report; fail unless floe checked (exit 0 or 1) and no check errored."""
+    if run.exit_code not in (0, 1):
+        raise RuntimeError(
+            f"floe sla check exited {run.exit_code}; it could not check:\n{run.stderr}"
+        )
+    if "not persisted" in run.stderr:  # a run that skipped its writes would be timed unfairly
+        raise RuntimeError(f"floe sla check did not persist its results:\n{run.stderr}")
+    report = json.loads(run.stdout)
+    errored = [r for r in report["results"] if r["status"] == "error"]
+    if errored:
+        raise RuntimeError(f"a floe check errored: {json.dumps(errored, indent=2)}")
+    assert isinstance(report, dict)
+    return report
 
 
 def measure(argv: list[str], env: dict[str, str] | None = None) -> ProcessRun:

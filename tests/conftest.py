@@ -95,3 +95,14 @@ def floe(tmp_path: Path) -> Callable[..., CliResult]:
         return CliResult(result.exit_code, result.stdout, result.stderr, exception)
 
     return run
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

@@ -4,7 +4,6 @@ a REST catalog on a closed port, and DuckDB."""
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,6 @@ from floe_core.testing.iceberg import catalog_config
 
 SECRET = "s3cret-token"
 ByType = Callable[[CheckReport], dict[str, CheckResult]]
-
-
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -289,15 +288,6 @@ def test_a_database_that_fails_the_seed_read_degrades_without_failing_the_check(
     ]
     assert len(warnings) == 1
     assert "reachable again" in caplog.text
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A 127.0.0.1 port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def test_an_unreachable_database_leaves_the_in_memory_window(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -68,15 +67,6 @@ def expect_input_error(caplog: pytest.LogCaptureFixture) -> Callable[..., str]:
         return result.stderr
 
     return check
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A TCP port on 127.0.0.1 with nothing listening on it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @pytest.fixture

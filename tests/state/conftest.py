@@ -6,7 +6,6 @@ PostgreSQL database of its own.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,15 +15,6 @@ import yaml
 from click.testing import CliRunner
 
 from floe_core.cli.main import cli
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on (connections are refused at once)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pyiceberg.schema import Schema
-    from pyiceberg.types import IcebergType, StructType
+    from pyiceberg.types import IcebergType, NestedField, StructType
 
 
 class ColumnNotFound(Exception):
@@ -36,18 +36,24 @@ class Column:
         return len(self.parts) == 1
 
 
+def find_field(schema: Schema, name: str) -> NestedField | None:
+    """The field ``name`` (dotted for struct fields): exact match first, then any case."""
+    for case_sensitive in (True, False):
+        try:
+            return schema.find_field(name, case_sensitive=case_sensitive)
+        except ValueError:
+            continue
+    return None
+
+
 def resolve(schema: Schema, name: str) -> Column:
     """The column ``name`` (dotted for struct fields), matched case-insensitively last."""
-    try:
-        field = schema.find_field(name)
-    except ValueError:
-        try:
-            field = schema.find_field(name, case_sensitive=False)
-        except ValueError:
-            raise ColumnNotFound(
-                f"column '{name}' does not exist in the table; fix the property's name or "
-                "physicalName, or the table"
-            ) from None
+    field = find_field(schema, name)
+    if field is None:
+        raise ColumnNotFound(
+            f"column '{name}' does not exist in the table; fix the property's name or "
+            "physicalName, or the table"
+        )
     parts = _path(schema.as_struct(), field.field_id)
     if parts is None:
         raise ColumnNotFound(

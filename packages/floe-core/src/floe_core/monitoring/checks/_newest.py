@@ -86,18 +86,15 @@ def find_column(table: Table, column: str) -> NestedField:
         TimestamptzType,
     )
 
-    schema = table.schema()
-    try:
-        field = schema.find_field(column)
-    except ValueError:
-        try:
-            field = schema.find_field(column, case_sensitive=False)
-        except ValueError:
-            raise UnsupportedTable(
-                "column_not_found",
-                f"column '{column}' named by the freshness SLA's element does not exist in "
-                f"table {'.'.join(table.name())}; fix the element or the table",
-            ) from None
+    from floe_core.quality.columns import find_field
+
+    field = find_field(table.schema(), column)
+    if field is None:
+        raise UnsupportedTable(
+            "column_not_found",
+            f"column '{column}' named by the freshness SLA's element does not exist in "
+            f"table {'.'.join(table.name())}; fix the element or the table",
+        )
     allowed = (TimestampType, TimestamptzType, TimestampNanoType, TimestamptzNanoType, DateType)
     if not isinstance(field.field_type, allowed):
         raise UnsupportedTable(
