@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
+from floe_core._time import as_utc
 from floe_core.state.daily import DailyRow, aggregated_rows, daily_rows
 from floe_core.state.models import ContractCheckResult, ContractDailyAggregate, ContractViolation
 from floe_core.state.retention import RetentionResult, apply_retention
@@ -177,9 +178,7 @@ async def remaining_days(store: StateStore) -> list[date]:
     r = table_of(ContractCheckResult)
     async with store.engine.connect() as conn:
         stamps = (await conn.execute(select(r.c.checked_at))).scalars().all()
-    return sorted(
-        {(s.replace(tzinfo=UTC) if s.tzinfo is None else s.astimezone(UTC)).date() for s in stamps}
-    )
+    return sorted({as_utc(s).date() for s in stamps})
 
 
 def test_a_result_written_late_into_the_last_rolled_up_day_is_counted(state_db: StateDB) -> None:

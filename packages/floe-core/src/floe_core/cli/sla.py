@@ -390,6 +390,7 @@ def parse_since(value: str, now: datetime) -> datetime:
     """``--since``: an ISO date (midnight UTC), an ISO datetime (naive is UTC) or a duration ago."""
     from datetime import UTC, date, datetime
 
+    from floe_core._time import as_utc
     from floe_core.contracts.durations import DurationError, parse_duration
 
     text = value.strip()
@@ -401,7 +402,7 @@ def parse_since(value: str, now: datetime) -> datetime:
     except ValueError:
         pass
     else:
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return as_utc(moment)
     try:
         return now - parse_duration(text, None)
     except (DurationError, OverflowError) as exc:

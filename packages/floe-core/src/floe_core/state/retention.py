@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from floe_core._time import as_utc
 from floe_core.errors import InputError
 from floe_core.state.daily import (
     CHECK_TYPES,
@@ -155,11 +156,11 @@ async def _first_raw_day(conn: AsyncConnection) -> date | None:
     for kind in CHECK_TYPES:
         stmt = select(func.min(r.c.checked_at)).where(r.c.check_type == kind)
         if (found := (await conn.execute(stmt)).scalar_one()) is not None:
-            oldest.append(_aware(found))
+            oldest.append(as_utc(found))
     for severity in SEVERITIES:
         stmt = select(func.min(v.c.detected_at)).where(v.c.severity == severity)
         if (found := (await conn.execute(stmt)).scalar_one()) is not None:
-            oldest.append(_aware(found))
+            oldest.append(as_utc(found))
     return min(oldest).date() if oldest else None
 
 
@@ -181,7 +182,3 @@ async def _upsert(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
 
 def _chunks(rows: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

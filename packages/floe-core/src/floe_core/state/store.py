@@ -18,6 +18,7 @@ from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from floe_core._redact import redact
+from floe_core._time import as_utc
 from floe_core.contracts.model import DataContract
 from floe_core.errors import InputError
 from floe_core.monitoring.models import (
@@ -95,7 +96,7 @@ class StateStore:
         statuses: Sequence[SLAStatus],
     ) -> None:
         """Write one run in one transaction; on any failure nothing of it is stored."""
-        written = _utc(datetime.now(UTC))
+        written = as_utc(datetime.now(UTC))
         result_ids = {r.check_type: uuid.UUID(r.id) for r in results}
         result_rows = [_result_row(r, written) for r in results]
         violation_rows = [_violation_row(e, result_ids.get(e.violation_type)) for e in events]
@@ -135,7 +136,7 @@ class StateStore:
             return
         times: dict[str, Any] = dict(row.last_check_times or {})
         for result in results:
-            times[result.check_type.value] = _utc(result.timestamp).isoformat()
+            times[result.check_type.value] = as_utc(result.timestamp).isoformat()
         await conn.execute(
             update(table).where(table.c.contract_name == name).values(last_check_times=times)
         )
@@ -173,7 +174,7 @@ class StateStore:
             .where(
                 v.c.contract_name == contract_name,
                 v.c.severity.in_(BREACH_SEVERITIES),
-                v.c.detected_at >= _utc(since),
+                v.c.detected_at >= as_utc(since),
             )
             .group_by(v.c.violation_type)
         )
@@ -199,7 +200,7 @@ class StateStore:
             .where(
                 r.c.contract_name == contract_name,
                 r.c.check_type.in_([k.value for k in kinds]),
-                r.c.checked_at >= _utc(since),
+                r.c.checked_at >= as_utc(since),
             )
             .order_by(r.c.checked_at)
         )
@@ -207,7 +208,7 @@ class StateStore:
             rows = (await conn.execute(stmt)).all()
         histories: dict[ViolationType, list[HistoryPoint]] = {k: [] for k in kinds}
         for kind, at, status in rows:
-            histories[ViolationType(kind)].append(HistoryPoint(_utc(at), CheckStatus(status)))
+            histories[ViolationType(kind)].append(HistoryPoint(as_utc(at), CheckStatus(status)))
         return histories
 
     async def probe_history(self, contract_name: str, since: datetime) -> list[ProbePoint]:
@@ -224,14 +225,14 @@ class StateStore:
             .where(
                 r.c.contract_name == contract_name,
                 r.c.check_type == ViolationType.AVAILABILITY.value,
-                r.c.checked_at >= _utc(since),
+                r.c.checked_at >= as_utc(since),
                 ok.is_not(None),
             )
             .order_by(r.c.checked_at)
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
-        return [ProbePoint(_utc(at), bool(probe_ok)) for at, probe_ok in rows]
+        return [ProbePoint(as_utc(at), bool(probe_ok)) for at, probe_ok in rows]
 
     async def consecutive_failures(
         self, contract_name: str, check_type: ViolationType | str
@@ -284,10 +285,10 @@ class StateStore:
                 current_value=row["current_value"],
                 threshold=row["threshold"],
                 compliance_pct=row["compliance_pct"],
-                last_check_time=_utc(row["last_check_time"]) if row["last_check_time"] else None,
+                last_check_time=as_utc(row["last_check_time"]) if row["last_check_time"] else None,
                 consecutive_failures=row["consecutive_failures"] or 0,
                 violation_count_24h=row["violation_count_24h"] or 0,
-                window_start=_utc(row["window_start"]),
+                window_start=as_utc(row["window_start"]),
             )
             for row in rows
         ]
@@ -299,7 +300,7 @@ class StateStore:
         r = table_of(ContractCheckResult)
         stmt = (
             select(r)
-            .where(r.c.contract_name == contract_name, r.c.checked_at >= _utc(since))
+            .where(r.c.contract_name == contract_name, r.c.checked_at >= as_utc(since))
             .order_by(r.c.checked_at.desc(), r.c.check_type)
         )
         if limit is not None:
@@ -313,7 +314,7 @@ class StateStore:
                 check_type=ViolationType(row["check_type"]),
                 status=CheckStatus(row["status"]),
                 duration_seconds=row["duration_seconds"],
-                timestamp=_utc(row["checked_at"]),
+                timestamp=as_utc(row["checked_at"]),
                 details=row["details"] or {},
                 violation=(
                     ContractViolationEvent.model_validate(row["violation"])
@@ -337,7 +338,7 @@ class StateStore:
         stmt = (
             select(v, r.c.duration_seconds, r.c.violation.label("result_violation"))
             .select_from(v.outerjoin(r, v.c.check_result_id == r.c.id))
-            .where(v.c.contract_name == contract_name, v.c.detected_at >= _utc(since))
+            .where(v.c.contract_name == contract_name, v.c.detected_at >= as_utc(since))
             .order_by(v.c.detected_at.desc(), v.c.violation_type, v.c.element, v.c.message)
         )
         if limit is not None:
@@ -360,7 +361,7 @@ class StateStore:
                     element=row["element"],
                     expected_value=row["expected_value"],
                     actual_value=row["actual_value"],
-                    timestamp=_utc(row["detected_at"]),
+                    timestamp=as_utc(row["detected_at"]),
                     affected_consumers=list(row["affected_consumers"] or []),
                     check_duration_seconds=row["duration_seconds"] or 0.0,
                     metadata=dict(carried.get("metadata") or {}) if same else {},
@@ -420,7 +421,7 @@ class StateStore:
             rows = (await conn.execute(stmt)).all()
         return [
             Registration(
-                name, _utc(at), MonitoringConfig.model_validate(overrides) if overrides else None
+                name, as_utc(at), MonitoringConfig.model_validate(overrides) if overrides else None
             )
             for name, at, overrides in rows
         ]
@@ -434,11 +435,6 @@ class StateStore:
         return _registered(row) if row is not None else None
 
 
-def _utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; a naive one (as SQLite gives them back) is UTC already."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _result_row(result: CheckResult, written: datetime) -> dict[str, Any]:
     dumped = result.model_dump(mode="json")
     return {
@@ -447,7 +443,7 @@ def _result_row(result: CheckResult, written: datetime) -> dict[str, Any]:
         "check_type": result.check_type.value,
         "status": result.status.value,
         "duration_seconds": result.duration_seconds,
-        "checked_at": _utc(result.timestamp),
+        "checked_at": as_utc(result.timestamp),
         "details": dumped["details"],
         "violation": dumped["violation"],
         "created_at": written,
@@ -466,7 +462,7 @@ def _violation_row(event: ContractViolationEvent, result_id: uuid.UUID | None) -
         "expected_value": event.expected_value,
         "actual_value": event.actual_value,
         "affected_consumers": list(event.affected_consumers),
-        "detected_at": _utc(event.timestamp),
+        "detected_at": as_utc(event.timestamp),
         "check_result_id": result_id,
     }
 
@@ -478,10 +474,10 @@ def _status_row(status: SLAStatus, written: datetime) -> dict[str, Any]:
         "current_value": status.current_value,
         "threshold": status.threshold,
         "compliance_pct": status.compliance_pct,
-        "last_check_time": _utc(status.last_check_time) if status.last_check_time else None,
+        "last_check_time": as_utc(status.last_check_time) if status.last_check_time else None,
         "consecutive_failures": status.consecutive_failures,
         "violation_count_24h": status.violation_count_24h,
-        "window_start": _utc(status.window_start),
+        "window_start": as_utc(status.window_start),
         "updated_at": written,
     }
 
@@ -497,9 +493,9 @@ def _registration_row(registered: RegisteredContract) -> dict[str, Any]:
         ),
         "connection_config": dumped["connection_config"],
         "monitoring_overrides": overrides.model_dump(mode="json") if overrides else None,
-        "registered_at": _utc(registered.registered_at),
+        "registered_at": as_utc(registered.registered_at),
         "last_check_times": {
-            k: _utc(v).isoformat() for k, v in registered.last_check_times.items()
+            k: as_utc(v).isoformat() for k, v in registered.last_check_times.items()
         },
         "active": registered.active,
     }
@@ -513,9 +509,9 @@ def _registered(row: Any) -> RegisteredContract:
         contract=DataContract.model_validate(row["contract_data"]),
         connection_config=row["connection_config"],
         monitoring_overrides=MonitoringConfig.model_validate(overrides) if overrides else None,
-        registered_at=_utc(row["registered_at"]),
+        registered_at=as_utc(row["registered_at"]),
         last_check_times={
-            k: _utc(datetime.fromisoformat(v)) for k, v in (row["last_check_times"] or {}).items()
+            k: as_utc(datetime.fromisoformat(v)) for k, v in (row["last_check_times"] or {}).items()
         },
         active=row["active"] is not False,
     )
