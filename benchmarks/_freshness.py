@@ -1,12 +1,12 @@
 """Freshness by column: manifest upper bounds (metadata path) against a scan of the column.
 
-All paths run in one process on one loaded table, each after one untimed warm-up call (so
-imports and first-use costs are not charged to either), and must return the same value,
-which must also be the maximum recorded when the table was generated.
+All paths run in one process on one table, loaded as floe loads it, each after one untimed
+warm-up call (so imports and first-use costs are not charged to either), and must return the
+same value, which must also be the maximum recorded when the table was generated.
 
 The metadata path is timed twice:
 - cold: nothing cached, as in a one-off ``floe sla check``: a fresh ``ManifestSummaries``, and
-  the process-wide cache of resolved Avro readers emptied before every call;
+  the process-wide cache of compiled Avro readers emptied before every call;
 - warm: one ``ManifestSummaries`` shared by the calls, as the long-lived ``FreshnessCheck`` of
   a ``ContractMonitor`` holds: it reads the manifest list, and only manifests it has not seen.
 The scan path lists the manifests the same cold way, then lets pyiceberg plan and read.
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from _report import Row, Section, Timings, ms, timed
 from _tables import CachedTable, ensure_one_manifest, ensure_orders
 
-from floe_core.monitoring.checks import _manifests
+from floe_core.monitoring.checks import _avro
 from floe_core.monitoring.checks._manifests import ManifestSummaries
 from floe_core.monitoring.checks._newest import Newest, newest_column_value
 
@@ -51,7 +51,7 @@ class FreshnessConfig:
 def run_freshness(config: FreshnessConfig) -> Section:
     """Time load_table and the three paths on two layouts of the same data files."""
     cached = ensure_orders(config.rows, config.files)
-    catalog = cached.catalog()
+    catalog = cached.floe_catalog()
     meta_repeat = max(5 * config.repeat, 10)
     expected = datetime.fromisoformat(cached.newest_updated_at)
 
@@ -157,14 +157,14 @@ def _compare(
     shared = ManifestSummaries()
 
     def cold() -> Newest:
-        _manifests._readers.clear()
+        _avro._plans.clear()
         return newest_column_value(table, COLUMN, summaries=ManifestSummaries())
 
     def warm() -> Newest:
         return newest_column_value(table, COLUMN, summaries=shared)
 
     def scan() -> Newest:
-        _manifests._readers.clear()
+        _avro._plans.clear()
         return newest_column_value(table, COLUMN, allow_metadata=False)
 
     timings: dict[str, Timings] = {}
@@ -231,7 +231,7 @@ def _profile(table: Table, repeat: int, limit: int = 15) -> str:
     started = time.monotonic()
     profiler.enable()
     for _ in range(repeat):
-        _manifests._readers.clear()
+        _avro._plans.clear()
         newest_column_value(table, COLUMN, summaries=ManifestSummaries())
     profiler.disable()
     elapsed = time.monotonic() - started

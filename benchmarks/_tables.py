@@ -21,6 +21,7 @@ from floe_core.testing.iceberg import catalog_config, create_table, local_catalo
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from pyiceberg.catalog import Catalog
     from pyiceberg.catalog.sql import SqlCatalog
     from pyiceberg.schema import Schema
 
@@ -50,6 +51,12 @@ class CachedTable:
     def catalog(self) -> SqlCatalog:
         """The SQLite-backed catalog holding the table."""
         return local_catalog(self.directory)
+
+    def floe_catalog(self) -> Catalog:
+        """The same catalog as floe connects to it (local metadata read without pyarrow)."""
+        from floe_core.plugins.pyiceberg_catalogs import SqlCatalogPlugin
+
+        return SqlCatalogPlugin(self.catalog_config()).connect()
 
     def catalog_config(self) -> dict[str, str]:
         """``plugins.catalog.config`` of a manifest reaching this catalog."""

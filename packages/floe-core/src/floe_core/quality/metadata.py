@@ -14,13 +14,18 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from floe_core.monitoring.checks._manifests import ManifestSummaries, read_live_files
+from floe_core.monitoring.checks._manifests import (
+    EQUALITY_DELETES,
+    POSITION_DELETES,
+    Manifest,
+    ManifestSummaries,
+    read_live_files,
+)
 from floe_core.plugins.quality import Metric, QualityRule
 from floe_core.quality.columns import Column
 
 if TYPE_CHECKING:
     from pyiceberg.io import FileIO
-    from pyiceberg.manifest import ManifestFile
     from pyiceberg.table import Table
 
 
@@ -82,30 +87,26 @@ class TableFacts:
             total_records=int(total) if total is not None else None,
         )
 
-    def _manifest(self, io: FileIO, manifest: ManifestFile) -> Facts:
-        from pyiceberg.manifest import DataFileContent, FileFormat
-
+    def _manifest(self, io: FileIO, manifest: Manifest) -> Facts:
         with self._lock:
             if manifest.manifest_path in self._manifests:
                 self._manifests.move_to_end(manifest.manifest_path)
                 return self._manifests[manifest.manifest_path]
         files, positions, equalities = [], 0, 0
         for data_file in read_live_files(io, manifest):
-            if data_file.content == DataFileContent.POSITION_DELETES:
+            if data_file.content == POSITION_DELETES:
                 positions += 1
-            elif data_file.content == DataFileContent.EQUALITY_DELETES:
+            elif data_file.content == EQUALITY_DELETES:
                 equalities += 1
             else:
-                nulls = data_file.null_value_counts
-                lower, upper = data_file.lower_bounds, data_file.upper_bounds
                 files.append(
                     DataFileFacts(
                         data_file.file_path,
-                        data_file.file_format == FileFormat.PARQUET,
+                        data_file.file_format == "PARQUET",
                         data_file.record_count,
-                        dict(nulls.items()) if nulls is not None else None,
-                        dict(lower.items()) if lower is not None else None,
-                        dict(upper.items()) if upper is not None else None,
+                        data_file.null_value_counts,
+                        data_file.lower_bounds,
+                        data_file.upper_bounds,
                     )
                 )
         facts = Facts(True, tuple(files), positions, equalities)

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from pyiceberg.catalog.sql import SqlCatalog
     from pyiceberg.schema import Schema
     from pyiceberg.table import Table
+    from pyiceberg.typedef import Record
 
 
 def local_catalog(directory: Path, name: str = "floe") -> SqlCatalog:
@@ -52,11 +53,14 @@ def create_table(
     return catalog.create_table(identifier, schema=schema, properties=props)
 
 
-def add_position_deletes(table: Table, data_file_path: str, positions: list[int]) -> None:
+def add_position_deletes(
+    table: Table, data_file_path: str, positions: list[int], partition: Record | None = None
+) -> None:
     """Commit a positional delete file removing ``positions`` (0-based rows) of a data file.
 
     pyiceberg cannot write merge-on-read deletes itself; this writes the delete file the way
-    Spark, Flink or Trino would, then commits it with a fast append.
+    Spark, Flink or Trino would, then commits it with a fast append. In a partitioned table,
+    pass the data file's ``partition``.
     """
     import pyarrow as pa
 
@@ -66,15 +70,19 @@ def add_position_deletes(table: Table, data_file_path: str, positions: list[int]
             "pos": pa.array(sorted(positions), pa.int64()),
         }
     )
-    _commit_delete_file(table, rows, equality_ids=None)
+    _commit_delete_file(table, rows, None, partition)
 
 
-def add_equality_deletes(table: Table, rows: pa.Table, equality_field_ids: list[int]) -> None:
+def add_equality_deletes(
+    table: Table, rows: pa.Table, equality_field_ids: list[int], partition: Record | None = None
+) -> None:
     """Commit an equality delete file (rows matching ``rows`` on the given fields are deleted)."""
-    _commit_delete_file(table, rows, equality_ids=equality_field_ids)
+    _commit_delete_file(table, rows, equality_field_ids, partition)
 
 
-def _commit_delete_file(table: Table, rows: pa.Table, equality_ids: list[int] | None) -> None:
+def _commit_delete_file(
+    table: Table, rows: pa.Table, equality_ids: list[int] | None, partition: Record | None
+) -> None:
     import pyarrow.parquet as pq
     from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
     from pyiceberg.typedef import Record
@@ -92,7 +100,7 @@ def _commit_delete_file(table: Table, rows: pa.Table, equality_ids: list[int] | 
         content=content,
         file_path=location,
         file_format=FileFormat.PARQUET,
-        partition=Record(),
+        partition=partition if partition is not None else Record(),
         record_count=rows.num_rows,
         file_size_in_bytes=Path(local).stat().st_size,
         **extra,

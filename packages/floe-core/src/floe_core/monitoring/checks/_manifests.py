@@ -1,9 +1,9 @@
 """Read Iceberg manifest lists and manifests fast, and remember what immutable files said.
 
-pyiceberg's ``AvroFile`` converts and resolves the Avro schema of every file it opens (about
-1 ms each), although the manifests a writer produces share one schema. Here each distinct
-schema is resolved once per process. Should pyiceberg's Avro internals change shape, reading
-falls back to its public API.
+Only the fields floe uses are decoded (``_avro``): for a manifest list each manifest's path
+and content, for a manifest each live file's content, path, format, record count, null counts
+and bounds. A file the projecting reader cannot read is read with pyiceberg instead, with a
+warning, so an unusual writer costs speed, never an answer.
 
 Manifest lists and manifests are never modified after they are written, so
 ``ManifestSummaries`` keeps what each said, by path: a long-lived check reads only the files
@@ -15,13 +15,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from floe_core.monitoring.checks._avro import Projection, Record, read_records
 
 if TYPE_CHECKING:
     from pyiceberg.io import FileIO
-    from pyiceberg.manifest import DataFile, ManifestFile
     from pyiceberg.table.snapshots import Snapshot
     from pyiceberg.types import NestedField
 
@@ -29,116 +30,139 @@ log = logging.getLogger(__name__)
 K = TypeVar("K")
 V = TypeVar("V")
 
-_LIST, _MANIFEST = "manifest-list", "manifest"
-_readers: dict[tuple[str, str], Any] = {}
-_readers_lock = threading.Lock()
-_fast = True
+# Iceberg field ids (https://iceberg.apache.org/spec/#manifests).
+_MANIFEST_PATH, _MANIFEST_CONTENT = 500, 517
+_STATUS, _DATA_FILE = 0, 2
+_CONTENT, _FILE_PATH, _FILE_FORMAT, _RECORD_COUNT = 134, 100, 101, 103
+_NULL_COUNTS, _LOWER_BOUNDS, _UPPER_BOUNDS = 110, 125, 128
+_DELETED = 2  # manifest entry status
+DATA, POSITION_DELETES, EQUALITY_DELETES = 0, 1, 2  # data file content
+
+_LIST: Projection = {_MANIFEST_PATH: None, _MANIFEST_CONTENT: None}
+_ENTRY: Projection = {
+    _STATUS: None,
+    _DATA_FILE: {
+        field_id: None
+        for field_id in (
+            _CONTENT,
+            _FILE_PATH,
+            _FILE_FORMAT,
+            _RECORD_COUNT,
+            _NULL_COUNTS,
+            _LOWER_BOUNDS,
+            _UPPER_BOUNDS,
+        )
+    },
+}
 
 
-def _resolved_reader(kind: str, header: Any) -> Any:
-    """The pyiceberg reader of ``kind`` files with this header's schema, resolved once."""
-    from pyiceberg.avro.file import _SCHEMA_KEY
-    from pyiceberg.avro.resolver import resolve_reader
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """One manifest of a snapshot: where it is, and whether it lists data or delete files."""
+
+    manifest_path: str
+    content: int  # 0 data, 1 deletes
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFile:
+    """A data or delete file a manifest lists as added or existing, with its column stats."""
+
+    content: int  # DATA, POSITION_DELETES or EQUALITY_DELETES
+    file_path: str
+    file_format: str  # upper case: PARQUET, AVRO, ORC
+    record_count: int
+    null_value_counts: dict[int, int] | None  # by field id; None when the writer kept none
+    lower_bounds: dict[int, bytes] | None  # serialized, by field id
+    upper_bounds: dict[int, bytes] | None
+
+
+_warned = False
+
+
+def _read(io: FileIO, path: str, projection: Projection) -> list[Record]:
+    with io.new_input(path).open() as stream:
+        data = stream.read()
+    return list(read_records(data, projection))
+
+
+def _fallback(path: str, exc: Exception) -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        log.warning("reading %s with pyiceberg, slower: %s", path, exc)
+
+
+def read_manifest_list(io: FileIO, snapshot: Snapshot) -> list[Manifest]:
+    """The manifests of ``snapshot``."""
+    try:
+        records = _read(io, snapshot.manifest_list, _LIST)
+    except Exception as exc:
+        _fallback(snapshot.manifest_list, exc)
+        return [Manifest(m.manifest_path, int(m.content)) for m in snapshot.manifests(io)]
+    return [Manifest(r[_MANIFEST_PATH], r.get(_MANIFEST_CONTENT, 0)) for r in records]
+
+
+def read_live_files(io: FileIO, manifest: Manifest) -> list[LiveFile]:
+    """Data and delete files ``manifest`` lists as added or existing."""
+    try:
+        records = _read(io, manifest.manifest_path, _ENTRY)
+    except Exception as exc:
+        _fallback(manifest.manifest_path, exc)
+        return _read_with_pyiceberg(io, manifest.manifest_path)
+    return [
+        LiveFile(
+            f.get(_CONTENT, DATA),
+            f[_FILE_PATH],
+            f[_FILE_FORMAT].upper(),
+            f[_RECORD_COUNT],
+            f.get(_NULL_COUNTS),
+            f.get(_LOWER_BOUNDS),
+            f.get(_UPPER_BOUNDS),
+        )
+        for entry in records
+        if entry[_STATUS] != _DELETED
+        for f in (entry[_DATA_FILE],)
+    ]
+
+
+def _read_with_pyiceberg(io: FileIO, path: str) -> list[LiveFile]:
+    """As ``ManifestFile.fetch_manifest_entry`` reads a manifest, without its inheritance."""
+    from pyiceberg.avro.file import AvroFile
     from pyiceberg.manifest import (
         DEFAULT_READ_VERSION,
         MANIFEST_ENTRY_SCHEMAS,
-        MANIFEST_LIST_FILE_SCHEMAS,
         DataFile,
         DataFileContent,
         FileFormat,
-        ManifestContent,
         ManifestEntry,
         ManifestEntryStatus,
-        ManifestFile,
-        PartitionFieldSummary,
     )
 
-    key = (kind, header.meta[_SCHEMA_KEY])
-    with _readers_lock:
-        reader = _readers.get(key)
-        if reader is None:
-            if kind == _LIST:  # as pyiceberg.manifest.read_manifest_list reads them
-                reader = resolve_reader(
-                    header.get_schema(),
-                    MANIFEST_LIST_FILE_SCHEMAS[DEFAULT_READ_VERSION],
-                    {-1: ManifestFile, 508: PartitionFieldSummary},
-                    {517: ManifestContent},
-                )
-            else:  # as ManifestFile.fetch_manifest_entry reads them
-                reader = resolve_reader(
-                    header.get_schema(),
-                    MANIFEST_ENTRY_SCHEMAS[DEFAULT_READ_VERSION],
-                    {-1: ManifestEntry, 2: DataFile},
-                    {0: ManifestEntryStatus, 101: FileFormat, 134: DataFileContent},
-                )
-            _readers[key] = reader
-        return reader
-
-
-def _header_reader() -> Any:
-    with _readers_lock:
-        reader = _readers.get(("header", ""))
-        if reader is None:
-            from pyiceberg.avro.file import META_SCHEMA, AvroFileHeader
-            from pyiceberg.avro.resolver import construct_reader
-
-            reader = _readers[("header", "")] = construct_reader(META_SCHEMA, {-1: AvroFileHeader})
-        return reader
-
-
-def _read_avro(io: FileIO, path: str, kind: str) -> Iterator[Any]:
-    """Every record of the Avro file at ``path``, read as pyiceberg's ``AvroFile`` would."""
-    from pyiceberg.avro.decoder import new_decoder
-    from pyiceberg.avro.file import SYNC_SIZE
-
-    with io.new_input(path).open() as stream:
-        decoder = new_decoder(stream.read())
-    header = _header_reader().read(decoder)
-    reader = _resolved_reader(kind, header)
-    codec = header.compression_codec()
-    while True:
-        try:
-            count = decoder.read_int()
-        except EOFError:
-            return
-        block = decoder.read_bytes()
-        block_decoder = new_decoder(codec.decompress(block) if codec else block)
-        for _ in range(count):
-            yield reader.read(block_decoder)
-        decoder.read(SYNC_SIZE)
-
-
-def _with_fallback(fast: Callable[[], V], public: Callable[[], V]) -> V:
-    global _fast
-    if _fast:
-        try:
-            return fast()
-        except Exception as exc:  # pyiceberg internals moved: use the public API from now on
-            log.warning("fast manifest reading unavailable, using pyiceberg's: %s", exc)
-            _fast = False
-    return public()
-
-
-def read_manifest_list(io: FileIO, snapshot: Snapshot) -> list[ManifestFile]:
-    """The manifests of ``snapshot``."""
-    return _with_fallback(
-        lambda: list(_read_avro(io, snapshot.manifest_list, _LIST)),
-        lambda: snapshot.manifests(io),
-    )
-
-
-def read_live_files(io: FileIO, manifest: ManifestFile) -> list[DataFile]:
-    """Data and delete files ``manifest`` lists as added or existing."""
-    from pyiceberg.manifest import ManifestEntryStatus
-
-    return _with_fallback(
-        lambda: [
-            entry.data_file
-            for entry in _read_avro(io, manifest.manifest_path, _MANIFEST)
+    with AvroFile[ManifestEntry](
+        io.new_input(path),
+        MANIFEST_ENTRY_SCHEMAS[DEFAULT_READ_VERSION],
+        read_types={-1: ManifestEntry, 2: DataFile},
+        read_enums={0: ManifestEntryStatus, 101: FileFormat, 134: DataFileContent},
+    ) as reader:
+        return [
+            LiveFile(
+                int(f.content),
+                f.file_path,
+                str(f.file_format.value).upper(),
+                f.record_count,
+                _as_dict(f.null_value_counts),
+                _as_dict(f.lower_bounds),
+                _as_dict(f.upper_bounds),
+            )
+            for entry in reader
             if entry.status != ManifestEntryStatus.DELETED
-        ],
-        lambda: [entry.data_file for entry in manifest.fetch_manifest_entry(io)],
-    )
+            for f in (entry.data_file,)
+        ]
+
+
+def _as_dict(values: dict[int, V] | None) -> dict[int, V] | None:
+    return dict(values.items()) if values is not None else None
 
 
 @dataclass(frozen=True)
@@ -151,18 +175,17 @@ class ColumnSummary:
     equality_delete_files: int
 
 
-def summarize(files: list[DataFile], field: NestedField) -> ColumnSummary:
+def summarize(files: list[LiveFile], field: NestedField) -> ColumnSummary:
     """The newest upper bound of ``field`` over ``files``, and the delete files among them."""
     from pyiceberg.conversions import from_bytes
-    from pyiceberg.manifest import DataFileContent
 
     newest: int | None = None
     inexact: str | None = None
     deletes = equality = 0
     for data_file in files:
-        if data_file.content != DataFileContent.DATA:
+        if data_file.content != DATA:
             deletes += 1
-            equality += data_file.content == DataFileContent.EQUALITY_DELETES
+            equality += data_file.content == EQUALITY_DELETES
             continue
         if data_file.record_count == 0 or inexact:
             continue
@@ -203,19 +226,19 @@ class ManifestSummaries:
     """Manifest lists by path and ``ColumnSummary`` by (manifest, column), least recent dropped."""
 
     def __init__(self, capacity: int = 100_000) -> None:
-        self._lists: _LRU[str, list[ManifestFile]] = _LRU(max(capacity // 100, 16))
+        self._lists: _LRU[str, list[Manifest]] = _LRU(max(capacity // 100, 16))
         self._columns: _LRU[tuple[str, int, str], ColumnSummary] = _LRU(capacity)
 
     def __len__(self) -> int:
         return len(self._columns)
 
-    def manifests(self, io: FileIO, snapshot: Snapshot) -> list[ManifestFile]:
+    def manifests(self, io: FileIO, snapshot: Snapshot) -> list[Manifest]:
         """The manifests of ``snapshot``, its manifest list read at most once."""
         return self._lists.get_or_compute(
             snapshot.manifest_list, lambda: read_manifest_list(io, snapshot)
         )
 
-    def column(self, io: FileIO, manifest: ManifestFile, field: NestedField) -> ColumnSummary:
+    def column(self, io: FileIO, manifest: Manifest, field: NestedField) -> ColumnSummary:
         """What ``manifest`` says about ``field``, read at most once."""
         key = (manifest.manifest_path, field.field_id, str(field.field_type))
         return self._columns.get_or_compute(

@@ -1,0 +1,181 @@
+"""The projecting Avro reader: every Avro type, projections, and damaged files fail loudly."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from typing import Any
+
+import pytest
+
+from floe_core.monitoring.checks._avro import AvroError, read_records
+
+SYNC = bytes(range(16))
+
+
+def long(value: int) -> bytes:
+    """Avro's zig-zag varint."""
+    value = (value << 1) ^ (value >> 63)
+    out = bytearray()
+    while value & ~0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def string(value: str | bytes) -> bytes:
+    raw = value.encode() if isinstance(value, str) else value
+    return long(len(raw)) + raw
+
+
+def container(schema: Any, records: list[bytes], codec: str = "null") -> bytes:
+    """An Avro object container file holding the already encoded ``records`` in one block."""
+    meta = {"avro.schema": json.dumps(schema).encode(), "avro.codec": codec.encode()}
+    header = b"Obj\x01" + long(len(meta))
+    header += b"".join(string(k) + string(v) for k, v in meta.items()) + long(0) + SYNC
+    block = b"".join(records)
+    if codec == "deflate":
+        compressor = zlib.compressobj(wbits=-15)
+        block = compressor.compress(block) + compressor.flush()
+    return header + long(len(records)) + string(block) + SYNC
+
+
+POINT = {
+    "type": "record",
+    "name": "point",
+    "fields": [{"name": "x", "type": "int", "field-id": 21}, {"name": "label", "type": "string"}],
+}
+SCHEMA = {
+    "type": "record",
+    "name": "everything",
+    "fields": [
+        {"name": "n", "type": "long", "field-id": 1},
+        {"name": "text", "type": "string", "field-id": 2},
+        {"name": "maybe", "type": ["null", "long"], "field-id": 3},
+        {
+            "name": "kind",
+            "type": {"type": "enum", "name": "k", "symbols": ["A", "B"]},
+            "field-id": 4,
+        },
+        {"name": "digest", "type": {"type": "fixed", "name": "f4", "size": 4}, "field-id": 5},
+        {"name": "tags", "type": {"type": "map", "values": "long"}, "field-id": 6},
+        {"name": "scores", "type": {"type": "array", "items": "double"}, "field-id": 7},
+        {"name": "flag", "type": "boolean", "field-id": 8},
+        {"name": "ratio", "type": "float", "field-id": 9},
+        {"name": "origin", "type": POINT, "field-id": 10},
+        {"name": "target", "type": "point", "field-id": 11},  # a named reference
+        {
+            "name": "pairs",
+            "type": {
+                "type": "array",
+                "logicalType": "map",
+                "items": {
+                    "type": "record",
+                    "name": "k12_v13",
+                    "fields": [
+                        {"name": "key", "type": "int", "field-id": 12},
+                        {"name": "value", "type": "bytes", "field-id": 13},
+                    ],
+                },
+            },
+            "field-id": 14,
+        },
+        {"name": "ints", "type": {"type": "array", "items": "int"}, "field-id": 15},
+    ],
+}
+
+
+def everything(n: int) -> bytes:
+    scores = struct.pack("<d", 1.5) + struct.pack("<d", -2.0)
+    return b"".join(
+        [
+            long(n),
+            string(f"row {n}"),
+            long(1) + long(n * 1000) if n % 2 else long(0),  # union: long, or null
+            long(n % 2),
+            b"\x00\x01\x02\x03",
+            long(2) + string("a") + long(1) + string("b") + long(-2) + long(0),
+            long(-2) + long(len(scores)) + scores + long(0),  # a block with its byte size
+            b"\x01",
+            struct.pack("<f", 0.25),
+            long(7) + string("o"),
+            long(-7) + string("t"),
+            long(2) + long(1) + string(b"\x01") + long(2) + string(b"") + long(0),
+            long(3) + long(1) + long(300) + long(-5) + long(0),
+        ]
+    )
+
+
+@pytest.mark.parametrize("codec", ["null", "deflate"])
+def test_every_type_is_read_whole(codec: str) -> None:
+    data = container(SCHEMA, [everything(1), everything(2)], codec)
+    projection = {i: None for i in range(1, 16)}
+    first, second = list(read_records(data, projection))
+    assert first == {
+        1: 1,
+        2: "row 1",
+        3: 1000,
+        4: "B",
+        5: b"\x00\x01\x02\x03",
+        6: {"a": 1, "b": -2},
+        7: [1.5, -2.0],
+        8: True,
+        9: 0.25,
+        10: {21: 7, -2: "o"},  # a field without an Iceberg id is named by its position
+        11: {21: -7, -2: "t"},
+        14: {1: b"\x01", 2: b""},
+        15: [1, 300, -5],
+    }
+    assert (second[1], second[3], second[4]) == (2, None, "A")
+
+
+def test_unprojected_fields_of_every_type_are_skipped() -> None:
+    data = container(SCHEMA, [everything(3), everything(4)])
+    only = {2: None, 11: {21: None}, 15: None}
+    assert list(read_records(data, only)) == [
+        {2: "row 3", 11: {21: -7}, 15: [1, 300, -5]},
+        {2: "row 4", 11: {21: -7}, 15: [1, 300, -5]},
+    ]
+    assert list(read_records(data, {})) == [{}, {}]
+
+
+@pytest.fixture
+def deflated() -> bytes:
+    """Three records in a deflated block, the codec pyiceberg writes manifests with."""
+    return container(SCHEMA, [everything(i) for i in range(3)], "deflate")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: b"Obj\x02" + d[4:], "bad magic"),
+        (lambda d: d[: len(d) // 2], "past the end"),
+        (lambda d: d[:-20], "past the end"),
+        (lambda d: d[:-16] + bytes(16), "sync marker"),
+        (lambda d: d.replace(b"avro.codec", b"avro.codex"), None),  # unknown meta: no codec
+        (lambda d: d.replace(b"deflate", b"deflat3"), "unknown Avro codec 'deflat3'"),
+        (lambda d: d.replace(b'"long"', b'"lung"', 1), "unsupported Avro type"),
+    ],
+)
+def test_damaged_files_fail_loudly(deflated: bytes, damage: Any, message: str | None) -> None:
+    with pytest.raises((AvroError, zlib.error)) as raised:
+        list(read_records(damage(deflated), {1: None}))
+    if message is not None:
+        assert message in str(raised.value)
+
+
+def test_a_block_holding_more_or_fewer_bytes_than_its_records_fails() -> None:
+    extra = container(SCHEMA, [everything(1) + b"\x00"])
+    with pytest.raises(AvroError, match="do not end where the block ends"):
+        list(read_records(extra, {1: None}))
+    short = container(SCHEMA, [everything(1)[:-3]])
+    with pytest.raises(AvroError):
+        list(read_records(short, {1: None}))
+
+
+def test_a_length_past_the_end_of_its_block_is_refused_before_reading() -> None:
+    record = long(1) + long(10_000) + b"short"  # "text" claims 10,000 bytes
+    with pytest.raises(AvroError, match="runs past the end"):
+        list(read_records(container(SCHEMA, [record]), {2: None}))
