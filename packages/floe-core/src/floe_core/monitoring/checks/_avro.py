@@ -163,6 +163,8 @@ class _Schema:
         if kind == "array":
             pair = self._key_value(schema)
             if pair is not None:  # Iceberg's map with non-string keys: read as a dict
+                if all(self.resolve(t) in ("int", "long") for t in pair):
+                    return _read_int_pairs  # counts by field id: wide tables have many
                 return _read_pairs(self.reader(pair[0]), self.reader(pair[1]))
             return _read_blocks(None, self.reader(schema["items"], projection))
         if kind == "map":
@@ -304,6 +306,15 @@ def _skip_blocks(varints: int | None, item: Skip) -> Skip:
     return skip_blocks
 
 
+def _read_int_pairs(decoder: BinaryDecoder, end: int) -> dict[int, int]:
+    """A map of int or long to int or long (Iceberg's counts by field id), read in bulk."""
+    pairs: dict[int, int] = {}
+    while count := _block_count(decoder):
+        values = decoder.read_ints(2 * count)
+        pairs.update(zip(values[::2], values[1::2], strict=True))
+    return pairs
+
+
 def _read_pairs(key: Read, value: Read) -> Read:
     def read_pairs(decoder: BinaryDecoder, end: int) -> dict[Any, Any]:
         pairs: dict[Any, Any] = {}
@@ -333,7 +344,22 @@ def _read_blocks(key: Read | None, item: Read) -> Read:
     return read_blocks
 
 
-_META: Read = _read_blocks(_read_string, _read_bytes)
+_KEPT_META = (b"avro.schema", b"avro.codec")
+
+
+def _header_meta(decoder: BinaryDecoder, end: int) -> dict[bytes, bytes]:
+    """The writer schema and codec from the header's metadata map; other entries skipped."""
+    meta: dict[bytes, bytes] = {}
+    while count := _block_count(decoder):
+        for _ in range(count):
+            key = _read_bytes(decoder, end)
+            if key in _KEPT_META:
+                meta[key] = _read_bytes(decoder, end)
+            else:
+                _skip_bytes(decoder, end)
+    return meta
+
+
 _plans: dict[tuple[bytes, int], tuple[Projection, Read]] = {}
 _plans_lock = threading.Lock()
 
@@ -383,12 +409,12 @@ def read_records(data: bytes, projection: Projection) -> Iterator[Record]:
     decoder, end = new_decoder(data), len(data)
     try:
         decoder.skip(4)
-        meta = _META(decoder, end)
+        meta = _header_meta(decoder, end)
         sync = _read_fixed(decoder, end, SYNC_SIZE)
-        if "avro.schema" not in meta:
+        if b"avro.schema" not in meta:
             raise AvroError("the header holds no writer schema")
-        read = _plan(meta["avro.schema"], projection)
-        decompress = _decompressor(meta.get("avro.codec", b"null").decode())
+        read = _plan(meta[b"avro.schema"], projection)
+        decompress = _decompressor(meta.get(b"avro.codec", b"null").decode())
         blocks = []
         while decoder.tell() < end:
             count = decoder.read_int()
