@@ -166,9 +166,9 @@ class _Schema:
                 if all(self.resolve(t) in ("int", "long") for t in pair):
                     return _read_int_pairs  # counts by field id: wide tables have many
                 return _read_pairs(self.reader(pair[0]), self.reader(pair[1]))
-            return _read_blocks(None, self.reader(schema["items"], projection))
+            return _read_array(self.reader(schema["items"], projection))
         if kind == "map":
-            return _read_blocks(_read_string, self.reader(schema["values"], projection))
+            return _read_pairs(_read_string, self.reader(schema["values"], projection))
         raise AvroError(f"unsupported Avro type {schema!r} in a projected field")
 
     def _key_value(self, schema: Any) -> tuple[Any, Any] | None:
@@ -327,21 +327,14 @@ def _read_pairs(key: Read, value: Read) -> Read:
     return read_pairs
 
 
-def _read_blocks(key: Read | None, item: Read) -> Read:
-    def read_blocks(decoder: BinaryDecoder, end: int) -> Any:
-        if key is not None:
-            entries: dict[Any, Any] = {}
-            while count := _block_count(decoder):
-                for _ in range(count):
-                    k = key(decoder, end)
-                    entries[k] = item(decoder, end)
-            return entries
+def _read_array(item: Read) -> Read:
+    def read_array(decoder: BinaryDecoder, end: int) -> list[Any]:
         items: list[Any] = []
         while count := _block_count(decoder):
             items.extend(item(decoder, end) for _ in range(count))
         return items
 
-    return read_blocks
+    return read_array
 
 
 _KEPT_META = (b"avro.schema", b"avro.codec")
