@@ -14,6 +14,16 @@ from floe_core.monitoring.checks._avro import AvroError, read_records
 SYNC = bytes(range(16))
 
 
+@pytest.fixture(params=["compiled", "pure-python"], autouse=True)
+def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs on pyiceberg's compiled decoder and on its pure-Python fallback."""
+    if request.param == "pure-python":
+        from pyiceberg.avro import decoder
+
+        monkeypatch.setattr(decoder, "new_decoder", decoder.StreamingBinaryDecoder)
+    return str(request.param)
+
+
 def long(value: int) -> bytes:
     """Avro's zig-zag varint."""
     value = (value << 1) ^ (value >> 63)
