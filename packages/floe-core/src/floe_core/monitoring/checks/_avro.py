@@ -154,8 +154,7 @@ class _Schema:
             size = int(schema["size"])
             return lambda decoder, end: _read_fixed(decoder, end, size)
         if kind == "enum":
-            symbols = list(schema["symbols"])
-            return lambda decoder, end: symbols[decoder.read_int()]
+            return _read_enum(list(schema["symbols"]))
         if kind == "union":
             return _union([self.reader(branch, projection) for branch in schema])
         if kind == "record":
@@ -230,6 +229,16 @@ def _read_fixed(decoder: BinaryDecoder, end: int, size: int) -> bytes:
     return decoder.read(size)
 
 
+def _read_enum(symbols: list[str]) -> Read:
+    def read_enum(decoder: BinaryDecoder, end: int) -> str:
+        index = decoder.read_int()
+        if not 0 <= index < len(symbols):
+            raise AvroError(f"enum symbol {index} does not exist")
+        return symbols[index]
+
+    return read_enum
+
+
 def _merge(skips: list[tuple[int | None, Skip]]) -> Skip:
     """One skipper for consecutive fields, given with their varint counts; runs become one."""
     merged: list[Skip] = []
@@ -296,7 +305,10 @@ def _skip_blocks(varints: int | None, item: Skip) -> Skip:
             if count == 0:
                 return
             if count < 0:  # the block gives its size in bytes: jump over it
-                decoder.skip(decoder.read_int())
+                size = decoder.read_int()
+                if size < 0:
+                    raise AvroError("a negative block size")
+                decoder.skip(size)
             elif varints:
                 decoder.read_ints(varints * count)
             else:
@@ -355,6 +367,7 @@ def _header_meta(decoder: BinaryDecoder, end: int) -> dict[bytes, bytes]:
 
 _plans: dict[tuple[bytes, int], tuple[Projection, Read]] = {}
 _plans_lock = threading.Lock()
+_MAX_PLANS = 512  # distinct (writer schema, projection) pairs kept; the oldest go first
 
 
 def _plan(schema_json: bytes, projection: Projection) -> Read:
@@ -370,6 +383,8 @@ def _plan(schema_json: bytes, projection: Projection) -> Read:
     plan = _Schema().reader(schema, projection)
     with _plans_lock:
         _plans[key] = (projection, plan)  # the projection kept alive, so its id stays its own
+        while len(_plans) > _MAX_PLANS:
+            del _plans[next(iter(_plans))]
     return plan
 
 
@@ -417,7 +432,10 @@ def read_records(data: bytes, projection: Projection) -> Iterator[Record]:
     except EOFError:
         raise AvroError("the file ends inside its header or a block header") from None
     for count, raw in blocks:
-        block = decompress(raw) if decompress is not None else raw
+        try:
+            block = decompress(raw) if decompress is not None else raw
+        except Exception as exc:  # each codec raises its own error type
+            raise AvroError(f"a block cannot be decompressed: {exc}") from None
         block_decoder, block_end = new_decoder(block), len(block)
         try:
             records = [read(block_decoder, block_end) for _ in range(count)]
