@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -215,3 +216,13 @@ def test_all_null_files_do_not_hide_the_bound(lake: Any, orders: Any) -> None:
     table = lake.append("shop.orders", {"id": [99], "updated_at": [None]})
     newest = newest_column_value(table, "updated_at")
     assert (newest.method, newest.value) == ("metadata", NOW - timedelta(hours=2))
+
+
+def test_a_manifest_that_cannot_be_opened_fails_with_its_own_error(
+    orders: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    manifest = read_manifest_list(orders.io, orders.current_snapshot())[0]
+    Path(manifest.manifest_path.removeprefix("file://")).unlink()
+    with pytest.raises(FileNotFoundError):
+        read_live_files(orders.io, manifest)
+    assert "with pyiceberg" not in caplog.text, "an unreadable file is not a decoding problem"

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from floe_core.monitoring.checks._avro import Projection, Record, read_records
+from floe_core.monitoring.checks._avro import Projection, read_records
 
 if TYPE_CHECKING:
     from pyiceberg.io import FileIO
@@ -80,10 +80,9 @@ class LiveFile:
 _warned = False
 
 
-def _read(io: FileIO, path: str, projection: Projection) -> list[Record]:
+def _read_bytes(io: FileIO, path: str) -> bytes:
     with io.new_input(path).open() as stream:
-        data = stream.read()
-    return list(read_records(data, projection))
+        return stream.read()
 
 
 def _fallback(path: str, exc: Exception) -> None:
@@ -95,35 +94,38 @@ def _fallback(path: str, exc: Exception) -> None:
 
 def read_manifest_list(io: FileIO, snapshot: Snapshot) -> list[Manifest]:
     """The manifests of ``snapshot``."""
+    data = _read_bytes(io, snapshot.manifest_list)  # a file that cannot be read: its error
     try:
-        records = _read(io, snapshot.manifest_list, _LIST)
-    except Exception as exc:
+        return [
+            Manifest(r[_MANIFEST_PATH], r.get(_MANIFEST_CONTENT, 0))
+            for r in read_records(data, _LIST)
+        ]
+    except Exception as exc:  # a writer this reader does not understand
         _fallback(snapshot.manifest_list, exc)
         return [Manifest(m.manifest_path, int(m.content)) for m in snapshot.manifests(io)]
-    return [Manifest(r[_MANIFEST_PATH], r.get(_MANIFEST_CONTENT, 0)) for r in records]
 
 
 def read_live_files(io: FileIO, manifest: Manifest) -> list[LiveFile]:
     """Data and delete files ``manifest`` lists as added or existing."""
+    data = _read_bytes(io, manifest.manifest_path)
     try:
-        records = _read(io, manifest.manifest_path, _ENTRY)
+        return [
+            LiveFile(
+                f.get(_CONTENT, DATA),
+                f[_FILE_PATH],
+                f[_FILE_FORMAT].upper(),
+                f[_RECORD_COUNT],
+                f.get(_NULL_COUNTS),
+                f.get(_LOWER_BOUNDS),
+                f.get(_UPPER_BOUNDS),
+            )
+            for entry in read_records(data, _ENTRY)
+            if entry[_STATUS] != _DELETED
+            for f in (entry[_DATA_FILE],)
+        ]
     except Exception as exc:
         _fallback(manifest.manifest_path, exc)
         return _read_with_pyiceberg(io, manifest.manifest_path)
-    return [
-        LiveFile(
-            f.get(_CONTENT, DATA),
-            f[_FILE_PATH],
-            f[_FILE_FORMAT].upper(),
-            f[_RECORD_COUNT],
-            f.get(_NULL_COUNTS),
-            f.get(_LOWER_BOUNDS),
-            f.get(_UPPER_BOUNDS),
-        )
-        for entry in records
-        if entry[_STATUS] != _DELETED
-        for f in (entry[_DATA_FILE],)
-    ]
 
 
 def _read_with_pyiceberg(io: FileIO, path: str) -> list[LiveFile]:
