@@ -5,8 +5,10 @@ schema against its own (about a millisecond per schema, then tens of microsecond
 floe needs a handful of fields per entry: ``read_records`` decodes only the fields named by
 Iceberg field id in a ``Projection`` and skips every other value by its writer schema, with no
 objects built for what it skips. The primitives are pyiceberg's own binary decoder (compiled
-when pyiceberg ships its Cython extension); since that decoder does not check lengths against
-the end of its buffer, every length read here is checked before the bytes are taken.
+when pyiceberg ships its Cython extension). Its compiled ``read``/``read_bytes`` in pyiceberg
+0.12 take a length from the data without checking it against the end of the buffer (fixed
+upstream after apache/iceberg-python#3952), so every length read here is checked before the
+bytes are taken.
 
 The format (https://avro.apache.org/docs/1.11.1/specification/#object-container-files): the
 magic ``Obj\\x01``, a metadata map holding the writer schema and codec, a 16-byte sync marker,
