@@ -1,7 +1,8 @@
 """datacontract-cli, the tool floe is compared with, in a virtual environment of its own.
 
-``benchmarks/.venv-datacontract/`` is created on first use with pinned versions and used by
-nothing but the comparison, so its dependencies never meet floe's. datacontract-cli reads an
+``benchmarks/.venv-datacontract-<python>/`` is created on first use with pinned versions, on
+the interpreter the benchmark runs on (so both tools run on the same build of Python), and
+used by nothing but the comparison, so its dependencies never meet floe's. datacontract-cli reads an
 Iceberg server (ODCS ``type: iceberg``) through pyiceberg's ``load_catalog``: a REST catalog
 by default, any other pyiceberg catalog type with ``DATACONTRACT_ICEBERG_CATALOG_TYPE``. The
 comparison sets it to ``sql``, so that it opens the very SQLite catalog floe reads; the SQL
@@ -10,8 +11,10 @@ catalog needs pyiceberg's ``sql-sqlite`` extra, which ``datacontract-cli[iceberg
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -19,7 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-VENV = Path(__file__).resolve().parent / ".venv-datacontract"
+
+def _interpreter_tag() -> str:
+    """The Python version and a short hash of the base interpreter's path."""
+    base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    digest = hashlib.sha256(str(base).encode()).hexdigest()[:8]
+    return f"{platform.python_version()}-{digest}"
+
+
+VENV = Path(__file__).resolve().parent / f".venv-datacontract-{_interpreter_tag()}"
 REQUIREMENTS = ("datacontract-cli[iceberg]==1.2.8", "pyiceberg[sql-sqlite]==0.12.0")
 DISTRIBUTIONS = ("datacontract-cli", "pyiceberg", "duckdb", "pyarrow", "ibis-framework")
 _MARKER = VENV / "floe-bench-requirements.txt"

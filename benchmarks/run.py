@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     if others is not None:
         contended = "; figures are noisy, trust min over median" if others > 0.1 else ""
         print(f"other processes used {others:.0%} of the machine's CPU during the run{contended}")
+    base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    print(f"python {platform.python_version()} ({base}): floe and datacontract-cli run on it")
     print()
     print(render_table(rows))
     write_results(args, sections, time.monotonic() - started, others)
@@ -214,6 +216,7 @@ def others_share(
 def environment() -> dict[str, Any]:
     return {
         "python": sys.version.split()[0],
+        "python_executable": str(Path(getattr(sys, "_base_executable", sys.executable)).resolve()),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "packages": {
