@@ -157,14 +157,14 @@ def _compare(
     shared = ManifestSummaries()
 
     def cold() -> Newest:
-        _avro._plans.clear()
+        _avro.clear_caches()
         return newest_column_value(table, COLUMN, summaries=ManifestSummaries())
 
     def warm() -> Newest:
         return newest_column_value(table, COLUMN, summaries=shared)
 
     def scan() -> Newest:
-        _avro._plans.clear()
+        _avro.clear_caches()
         return newest_column_value(table, COLUMN, allow_metadata=False)
 
     timings: dict[str, Timings] = {}
@@ -231,7 +231,7 @@ def _profile(table: Table, repeat: int, limit: int = 15) -> str:
     started = time.monotonic()
     profiler.enable()
     for _ in range(repeat):
-        _avro._plans.clear()
+        _avro.clear_caches()
         newest_column_value(table, COLUMN, summaries=ManifestSummaries())
     profiler.disable()
     elapsed = time.monotonic() - started

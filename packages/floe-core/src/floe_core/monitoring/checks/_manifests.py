@@ -81,7 +81,12 @@ _warned = False
 
 
 def _read_bytes(io: FileIO, path: str) -> bytes:
-    with io.new_input(path).open() as stream:
+    from floe_core.plugins._file_io import LocalInputFile
+
+    file = io.new_input(path)
+    if isinstance(file, LocalInputFile):
+        return file.read_all()
+    with file.open() as stream:
         return stream.read()
 
 
@@ -180,10 +185,13 @@ class ColumnSummary:
 def summarize(files: list[LiveFile], field: NestedField) -> ColumnSummary:
     """The newest upper bound of ``field`` over ``files``, and the delete files among them."""
     from pyiceberg.conversions import from_bytes
+    from pyiceberg.types import DateType
 
     newest: int | None = None
     inexact: str | None = None
     deletes = equality = 0
+    # Iceberg's single-value serialization: dates 4 bytes, timestamps 8, little-endian.
+    width = 4 if isinstance(field.field_type, DateType) else 8
     for data_file in files:
         if data_file.content != DATA:
             deletes += 1
@@ -197,7 +205,10 @@ def summarize(files: list[LiveFile], field: NestedField) -> ColumnSummary:
             if nulls is None or nulls != data_file.record_count:
                 inexact = f"data file {data_file.file_path} has no upper bound for the column"
             continue
-        value = int(from_bytes(field.field_type, bound))  # type: ignore[arg-type]
+        if len(bound) == width:
+            value = int.from_bytes(bound, "little", signed=True)
+        else:
+            value = int(from_bytes(field.field_type, bound))  # type: ignore[arg-type]
         newest = value if newest is None else max(newest, value)
     return ColumnSummary(newest, inexact, deletes, equality)
 
