@@ -36,6 +36,14 @@ class LocalMetadataFileIO(FileIO):
             return self._delegate(location).new_input(location)
         return LocalInputFile(location, path)
 
+    def read_bytes(self, location: str) -> bytes:
+        """The whole file at ``location``: a local metadata file read with system calls."""
+        path = self._local_path(location) if location.endswith(_METADATA_SUFFIXES) else None
+        if path is None:
+            with self._delegate(location).new_input(location).open() as stream:
+                return stream.read()
+        return _read_all(path)
+
     def new_output(self, location: str) -> OutputFile:
         """Written by the delegate."""
         return self._delegate(location).new_output(location)
@@ -83,12 +91,17 @@ class LocalInputFile(InputFile):
         return open(self._path, "rb")
 
     def read_all(self) -> bytes:
-        """The whole file, read with plain system calls (a manifest is read in one piece)."""
-        fd = os.open(self._path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        try:
-            chunks = []
-            while chunk := os.read(fd, _CHUNK):
-                chunks.append(chunk)
-        finally:
-            os.close(fd)
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        """The whole file, read with plain system calls."""
+        return _read_all(self._path)
+
+
+def _read_all(path: str) -> bytes:
+    """A file read in one piece (a manifest is a few KB) with plain system calls."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        chunks = []
+        while chunk := os.read(fd, _CHUNK):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from floe_core.monitoring.checks._avro_compile import (
@@ -157,7 +157,7 @@ def _parse_header(data: bytes, decoder: BinaryDecoder, projection: Projection) -
     return header
 
 
-def read_records(data: bytes, projection: Projection) -> Iterator[Record]:
+def read_records(data: bytes, projection: Projection) -> list[Record]:
     """The records of the Avro container ``data``, with only the ``projection``'s fields.
 
     Readers are compiled once per (writer schema, projection object): pass the same
@@ -165,7 +165,7 @@ def read_records(data: bytes, projection: Projection) -> Iterator[Record]:
     """
     from pyiceberg.avro.decoder import new_decoder
 
-    if data[:4] != MAGIC:
+    if not data.startswith(MAGIC):
         raise AvroError("not an Avro object container file (bad magic bytes)")
     decoder, end = new_decoder(data), len(data)
     try:
@@ -185,6 +185,7 @@ def read_records(data: bytes, projection: Projection) -> Iterator[Record]:
     except EOFError:
         raise AvroError("the file ends inside its header or a block header") from None
     read, decompress = header.read, header.decompress
+    out: list[Record] = []
     for count, raw in blocks:
         try:
             block = decompress(raw) if decompress is not None else raw
@@ -197,4 +198,5 @@ def read_records(data: bytes, projection: Projection) -> Iterator[Record]:
             raise AvroError("a block ends inside a record") from None
         if block_decoder.tell() != block_end:
             raise AvroError("a block's records do not end where the block ends")
-        yield from records
+        out += records
+    return out

@@ -62,7 +62,10 @@ def _bytes(decoder: BinaryDecoder, end: int) -> bytes:
 
 
 def _string(decoder: BinaryDecoder, end: int) -> str:
-    return _bytes(decoder, end).decode("utf-8")
+    size = decoder.read_int()
+    if size < 0 or decoder.tell() + size > end:
+        raise _past_end(size)
+    return decoder.read(size).decode("utf-8")
 
 
 def _null(decoder: BinaryDecoder, end: int) -> None:
@@ -346,6 +349,8 @@ class _Compiler:
     def skipper(self, schema: Any) -> str:
         """The name of a function moving past one value of ``schema``."""
         schema = self.resolve(schema)
+        if schema in ("string", "bytes"):
+            return "_skip_bytes"
         key = id(schema)
         if key not in self.skippers:
             name = self.skippers[key] = self.var("_skip")

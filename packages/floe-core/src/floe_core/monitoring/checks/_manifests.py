@@ -81,12 +81,11 @@ _warned = False
 
 
 def _read_bytes(io: FileIO, path: str) -> bytes:
-    from floe_core.plugins._file_io import LocalInputFile
+    from floe_core.plugins._file_io import LocalMetadataFileIO
 
-    file = io.new_input(path)
-    if isinstance(file, LocalInputFile):
-        return file.read_all()
-    with file.open() as stream:
+    if isinstance(io, LocalMetadataFileIO):
+        return io.read_bytes(path)
+    with io.new_input(path).open() as stream:
         return stream.read()
 
 
@@ -251,9 +250,15 @@ class ManifestSummaries:
             snapshot.manifest_list, lambda: read_manifest_list(io, snapshot)
         )
 
-    def column(self, io: FileIO, manifest: Manifest, field: NestedField) -> ColumnSummary:
-        """What ``manifest`` says about ``field``, read at most once."""
-        key = (manifest.manifest_path, field.field_id, str(field.field_type))
-        return self._columns.get_or_compute(
-            key, lambda: summarize(read_live_files(io, manifest), field)
-        )
+    def columns(
+        self, io: FileIO, manifests: list[Manifest], field: NestedField
+    ) -> list[ColumnSummary]:
+        """What each of ``manifests`` says about ``field``, each read at most once."""
+        field_id, field_type = field.field_id, str(field.field_type)
+        return [
+            self._columns.get_or_compute(
+                (manifest.manifest_path, field_id, field_type),
+                lambda manifest=manifest: summarize(read_live_files(io, manifest), field),  # type: ignore[misc]
+            )
+            for manifest in manifests
+        ]

@@ -125,7 +125,7 @@ def newest_column_value(
         return Newest(None, "metadata")
     summaries = summaries if summaries is not None else ManifestSummaries()
     manifests = summaries.manifests(table.io, snapshot)
-    parts = [summaries.column(table.io, manifest, field) for manifest in manifests]
+    parts = summaries.columns(table.io, manifests, field)
     if any(part.equality_delete_files for part in parts):
         raise UnsupportedTable(
             "equality_deletes",
