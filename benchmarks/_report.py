@@ -54,6 +54,26 @@ def timed(fn: Callable[[], T], repeat: int) -> tuple[Timings, list[T]]:
     return Timings(tuple(samples)), values
 
 
+def interleaved(
+    paths: dict[str, tuple[Callable[[], T], int]], rounds: int
+) -> dict[str, tuple[Timings, list[T]]]:
+    """Time several ways of doing one thing in turns: each round runs every path its count.
+
+    On a shared machine whose speed drifts from one minute to the next, timing one path
+    after another would charge the drift to whichever ran in the slow minutes; in turns,
+    every path samples the same minutes, so their ratio holds even when the times move.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in paths}
+    values: dict[str, list[T]] = {name: [] for name in paths}
+    for _ in range(rounds):
+        for name, (fn, count) in paths.items():
+            for _ in range(count):
+                started = time.monotonic()
+                values[name].append(fn())
+                samples[name].append(time.monotonic() - started)
+    return {name: (Timings(tuple(samples[name])), values[name]) for name in paths}
+
+
 def ms(seconds: float) -> str:
     """A duration for people: ``850 µs``, ``12.3 ms``, ``1.42 s``."""
     if seconds < 1e-3:

@@ -55,7 +55,12 @@ class LocalMetadataFileIO(FileIO):
 
     def _local_path(self, location: str) -> str | None:
         """The path pyiceberg's ``PyArrowFileIO`` would open for a local ``location``."""
-        if location.startswith("file:///") and not any(c in location for c in "?#;"):
+        if (
+            location.startswith("file:///")
+            and "?" not in location
+            and "#" not in location
+            and ";" not in location
+        ):
             return location[7:]  # what urlparse gives for such a location, without its cost
         uri = urlparse(location)
         if os.path.splitdrive(location)[0] or not uri.scheme:
@@ -96,12 +101,19 @@ class LocalInputFile(InputFile):
 
 
 def _read_all(path: str) -> bytes:
-    """A file read in one piece (a manifest is a few KB) with plain system calls."""
+    """A file read with plain system calls: a manifest of a few KB in one ``read``.
+
+    A read from a regular file returns less than asked only at its end, so a short read
+    ends the loop without asking again.
+    """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
-        chunks = []
+        chunk = os.read(fd, _CHUNK)
+        if len(chunk) < _CHUNK:
+            return chunk
+        chunks = [chunk]
         while chunk := os.read(fd, _CHUNK):
             chunks.append(chunk)
     finally:
         os.close(fd)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return b"".join(chunks)

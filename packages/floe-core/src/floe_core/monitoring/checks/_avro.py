@@ -122,8 +122,9 @@ def _decompressor(codec: str) -> Decompress | None:
         return None
     if codec == "deflate":
         import zlib
+        from functools import partial
 
-        return lambda data: zlib.decompress(data, -15)
+        return partial(zlib.decompress, wbits=-15)  # raw deflate, as Avro writes it
     from pyiceberg.avro.codecs import KNOWN_CODECS
 
     known = next((c for name, c in KNOWN_CODECS.items() if name == codec), None)
@@ -131,13 +132,6 @@ def _decompressor(codec: str) -> Decompress | None:
         raise AvroError(f"unknown Avro codec '{codec}'")
     decompress: Decompress = known.decompress
     return decompress
-
-
-def _known_header(data: bytes, projection: Projection) -> _Header | None:
-    for header in _headers:
-        if header.projection is projection and data.startswith(header.prefix):
-            return header
-    return None
 
 
 def _parse_header(data: bytes, decoder: BinaryDecoder, projection: Projection) -> _Header:
@@ -168,35 +162,36 @@ def read_records(data: bytes, projection: Projection) -> list[Record]:
     if not data.startswith(MAGIC):
         raise AvroError("not an Avro object container file (bad magic bytes)")
     decoder, end = new_decoder(data), len(data)
+    records: list[Record] = []
     try:
-        header = _known_header(data, projection)
-        if header is None:
+        for header in _headers:
+            if header.projection is projection and data.startswith(header.prefix):
+                decoder.skip(len(header.prefix))
+                break
+        else:
             decoder.skip(len(MAGIC))
             header = _parse_header(data, decoder, projection)
-        else:
-            decoder.skip(len(header.prefix))
         sync = _read_fixed(decoder, end, SYNC_SIZE)
-        blocks = []
+        read, decompress = header.read, header.decompress
         while decoder.tell() < end:
             count = decoder.read_int()
-            blocks.append((count, _read_bytes(decoder, end)))
-            if _read_fixed(decoder, end, SYNC_SIZE) != sync:
+            size = decoder.read_int()
+            if size < 0 or decoder.tell() + size + SYNC_SIZE > end:
+                raise AvroError(f"a block of {size} bytes runs past the end of the data")
+            raw = decoder.read(size)
+            if decoder.read(SYNC_SIZE) != sync:
                 raise AvroError("a block does not end with the file's sync marker")
+            try:
+                block = decompress(raw) if decompress is not None else raw
+            except Exception as exc:  # each codec raises its own error type
+                raise AvroError(f"a block cannot be decompressed: {exc}") from None
+            block_decoder, block_end = new_decoder(block), len(block)
+            try:
+                records += [read(block_decoder, block_end) for _ in range(count)]
+            except EOFError:
+                raise AvroError("a block ends inside a record") from None
+            if block_decoder.tell() != block_end:
+                raise AvroError("a block's records do not end where the block ends")
     except EOFError:
         raise AvroError("the file ends inside its header or a block header") from None
-    read, decompress = header.read, header.decompress
-    out: list[Record] = []
-    for count, raw in blocks:
-        try:
-            block = decompress(raw) if decompress is not None else raw
-        except Exception as exc:  # each codec raises its own error type
-            raise AvroError(f"a block cannot be decompressed: {exc}") from None
-        block_decoder, block_end = new_decoder(block), len(block)
-        try:
-            records = [read(block_decoder, block_end) for _ in range(count)]
-        except EOFError:
-            raise AvroError("a block ends inside a record") from None
-        if block_decoder.tell() != block_end:
-            raise AvroError("a block's records do not end where the block ends")
-        out += records
-    return out
+    return records
