@@ -153,6 +153,26 @@ def _int_bytes_pairs(decoder: BinaryDecoder, end: int) -> dict[int, bytes]:
     return pairs
 
 
+def _skip_int_bytes_pairs(decoder: BinaryDecoder, end: int) -> None:
+    """Moves past a map of int to bytes (Iceberg's bounds by field id)."""
+    while True:
+        count = decoder.read_int()
+        if count == 0:
+            return
+        if count < 0:  # the block gives its size in bytes: jump over it
+            size = decoder.read_int()
+            if size < 0:
+                raise _negative("block size")
+            decoder.skip(size)
+            continue
+        for _ in range(count):
+            decoder.skip_int()
+            size = decoder.read_int()
+            if size < 0:
+                raise _negative("byte length")
+            decoder.skip(size)
+
+
 def _list(decoder: BinaryDecoder, end: int, item: Read) -> list[Any]:
     items: list[Any] = []
     while count := block_count(decoder):
@@ -246,6 +266,7 @@ class _Compiler:
             "_list": _list,
             "_dict": _dict,
             "_int_bytes_pairs": _int_bytes_pairs,
+            "_skip_int_bytes_pairs": _skip_int_bytes_pairs,
             "_read_int_pairs": read_int_pairs,
             "_optional": _optional,
             "_skip_optional": _skip_optional,
@@ -351,6 +372,8 @@ class _Compiler:
         schema = self.resolve(schema)
         if schema in ("string", "bytes"):
             return "_skip_bytes"
+        if _kind(schema) == "array" and self.int_bytes_pairs(schema):
+            return "_skip_int_bytes_pairs"
         key = id(schema)
         if key not in self.skippers:
             name = self.skippers[key] = self.var("_skip")
@@ -464,6 +487,8 @@ class _Compiler:
             self.branches(out, pad, schema, self.skip)
         elif kind == "record":
             out.append(f"{pad}{self.skipper(schema)}(d, end)")
+        elif kind == "array" and self.int_bytes_pairs(schema):
+            out.append(f"{pad}_skip_int_bytes_pairs(d, end)")
         elif kind == "array":
             self.skip_blocks(out, pad, schema["items"])
         elif kind == "map":
@@ -494,6 +519,14 @@ class _Compiler:
             return None
         null = schema.index("null")
         return null, schema[1 - null]
+
+    def int_bytes_pairs(self, schema: Any) -> bool:
+        """Whether an array is Iceberg's map of int to bytes (bounds by field id)."""
+        pair = self.key_value(schema)
+        return pair is not None and [self.resolve(t) for t in pair] in (
+            ["int", "bytes"],
+            ["long", "bytes"],
+        )
 
     def key_value(self, schema: Any) -> tuple[Any, Any] | None:
         """The key and value types of an array that is Iceberg's encoding of a map."""

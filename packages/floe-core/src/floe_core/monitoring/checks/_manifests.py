@@ -39,7 +39,8 @@ _DELETED = 2  # manifest entry status
 DATA, POSITION_DELETES, EQUALITY_DELETES = 0, 1, 2  # data file content
 
 _LIST: Projection = {_MANIFEST_PATH: None, _MANIFEST_CONTENT: None}
-_ENTRY: Projection = {
+#: Every field of a manifest entry floe uses.
+ENTRY: Projection = {
     _STATUS: None,
     _DATA_FILE: {
         field_id: None
@@ -52,6 +53,14 @@ _ENTRY: Projection = {
             _LOWER_BOUNDS,
             _UPPER_BOUNDS,
         )
+    },
+}
+#: What the newest value of a column needs: no lower bounds, no file format.
+NEWEST: Projection = {
+    _STATUS: None,
+    _DATA_FILE: {
+        field_id: None
+        for field_id in (_CONTENT, _FILE_PATH, _RECORD_COUNT, _NULL_COUNTS, _UPPER_BOUNDS)
     },
 }
 
@@ -109,21 +118,27 @@ def read_manifest_list(io: FileIO, snapshot: Snapshot) -> list[Manifest]:
         return [Manifest(m.manifest_path, int(m.content)) for m in snapshot.manifests(io)]
 
 
-def read_live_files(io: FileIO, manifest: Manifest) -> list[LiveFile]:
-    """Data and delete files ``manifest`` lists as added or existing."""
+def read_live_files(
+    io: FileIO, manifest: Manifest, projection: Projection = ENTRY
+) -> list[LiveFile]:
+    """Data and delete files ``manifest`` lists as added or existing.
+
+    Only the fields of ``projection`` (``ENTRY``: all of them; ``NEWEST``) are read: the
+    others come back empty (no bounds, no format), unless pyiceberg had to read the file.
+    """
     data = _read_bytes(io, manifest.manifest_path)
     try:
         return [
             LiveFile(
                 f.get(_CONTENT, DATA),
                 f[_FILE_PATH],
-                f[_FILE_FORMAT].upper(),
+                f.get(_FILE_FORMAT, "").upper(),
                 f[_RECORD_COUNT],
                 f.get(_NULL_COUNTS),
                 f.get(_LOWER_BOUNDS),
                 f.get(_UPPER_BOUNDS),
             )
-            for entry in read_records(data, _ENTRY)
+            for entry in read_records(data, projection)
             if entry[_STATUS] != _DELETED
             for f in (entry[_DATA_FILE],)
         ]
@@ -233,6 +248,21 @@ class _LRU(Generic[K, V]):
                 self._items.popitem(last=False)
         return value
 
+    def get_many(self, keys: list[K], compute: Callable[[int], V]) -> list[V]:
+        """The value of each key, ``compute(position)`` for those not kept, in one locking."""
+        with self._lock:
+            values: list[V | None] = [self._items.get(key) for key in keys]
+            for key, value in zip(keys, values, strict=True):
+                if value is not None:
+                    self._items.move_to_end(key)
+        found = [value if value is not None else compute(i) for i, value in enumerate(values)]
+        with self._lock:
+            for key, value in zip(keys, found, strict=True):
+                self._items[key] = value
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return found
+
 
 class ManifestSummaries:
     """Manifest lists by path and ``ColumnSummary`` by (manifest, column), least recent dropped."""
@@ -255,10 +285,7 @@ class ManifestSummaries:
     ) -> list[ColumnSummary]:
         """What each of ``manifests`` says about ``field``, each read at most once."""
         field_id, field_type = field.field_id, str(field.field_type)
-        return [
-            self._columns.get_or_compute(
-                (manifest.manifest_path, field_id, field_type),
-                lambda manifest=manifest: summarize(read_live_files(io, manifest), field),  # type: ignore[misc]
-            )
-            for manifest in manifests
-        ]
+        return self._columns.get_many(
+            [(manifest.manifest_path, field_id, field_type) for manifest in manifests],
+            lambda position: summarize(read_live_files(io, manifests[position], NEWEST), field),
+        )
