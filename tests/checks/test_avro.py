@@ -216,3 +216,98 @@ def test_compiled_readers_are_kept_for_a_bounded_number_of_schemas(
         record = b"".join(long(i) for i in range(width + 1))
         assert list(read_records(container(schema, [record]), projection)) == [{1: 0}]
     assert len(_avro._plans) == 3
+    assert len(_avro._headers) <= _avro._MAX_HEADERS
+
+
+def test_a_recursive_schema_is_read_to_its_depth() -> None:
+    node = {
+        "type": "record",
+        "name": "node",
+        "fields": [
+            {"name": "value", "type": "long", "field-id": 1},
+            {"name": "next", "type": ["null", "node"], "field-id": 2},
+        ],
+    }
+    chain = long(1) + long(1) + long(2) + long(1) + long(3) + long(0)  # 1 -> 2 -> 3
+    [record] = read_records(container(node, [chain]), {1: None, 2: None})
+    assert record == {1: 1, 2: {1: 2, 2: {1: 3, 2: None}}}
+    [skipped] = read_records(container(node, [chain]), {1: None})
+    assert skipped == {1: 1}
+
+
+def test_nested_collections_and_unions_of_many_branches() -> None:
+    rows = {"type": "array", "items": {"type": "array", "items": "int"}}
+    lists = {"type": "map", "values": {"type": "array", "items": "string"}}
+    schema = {
+        "type": "record",
+        "name": "nested",
+        "fields": [
+            {"name": "grid", "type": rows, "field-id": 1},
+            {"name": "index", "type": lists, "field-id": 2},
+            {"name": "any", "type": ["long", "string", "null", "double"], "field-id": 3},
+            {"name": "later", "type": ["long", "null"], "field-id": 4},
+        ],
+    }
+    grid = long(2) + long(1) + long(7) + long(0) + long(2) + long(8) + long(9) + long(0) + long(0)
+    index = long(1) + string("k") + long(2) + string("a") + string("b") + long(0) + long(0)
+    record = grid + index + long(1) + string("text") + long(1)  # "later" is null (branch 1)
+    second = grid + index + long(3) + struct.pack("<d", 2.5) + long(0) + long(42)
+    data = container(schema, [record, second], "deflate")
+    projection = {1: None, 2: None, 3: None, 4: None}
+    assert list(read_records(data, projection)) == [
+        {1: [[7], [8, 9]], 2: {"k": ["a", "b"]}, 3: "text", 4: None},
+        {1: [[7], [8, 9]], 2: {"k": ["a", "b"]}, 3: 2.5, 4: 42},
+    ]
+    assert list(read_records(data, {4: None})) == [{4: None}, {4: 42}]  # all else skipped
+    bad_branch = grid + index + long(4)
+    with pytest.raises(AvroError, match="union branch 4"):
+        list(read_records(container(schema, [bad_branch]), {3: None}))
+
+
+def test_skipped_bounds_maps_with_block_sizes_are_jumped_over() -> None:
+    pairs = {
+        "type": "array",
+        "logicalType": "map",
+        "items": {
+            "type": "record",
+            "name": "k_v",
+            "fields": [
+                {"name": "key", "type": "int", "field-id": 11},
+                {"name": "value", "type": "bytes", "field-id": 12},
+            ],
+        },
+    }
+    schema = {
+        "type": "record",
+        "name": "file",
+        "fields": [
+            {"name": "lower", "type": ["null", pairs], "field-id": 1},
+            {"name": "upper", "type": ["null", pairs | {"items": "k_v"}], "field-id": 2},
+            {"name": "n", "type": "long", "field-id": 3},
+        ],
+    }
+    entries = long(1) + string(b"\x01") + long(2) + string(b"\x02\x02")
+    sized = long(1) + long(-2) + long(len(entries)) + entries + long(0)  # a block with its size
+    counted = long(1) + long(2) + entries + long(0)
+    data = container(schema, [sized + counted + long(5), counted + long(0) + long(6)])
+    assert list(read_records(data, {3: None})) == [{3: 5}, {3: 6}]
+    assert list(read_records(data, {1: None, 2: None})) == [
+        {1: {1: b"\x01", 2: b"\x02\x02"}, 2: {1: b"\x01", 2: b"\x02\x02"}},
+        {1: {1: b"\x01", 2: b"\x02\x02"}, 2: None},
+    ]
+
+
+def test_a_known_header_is_reused_only_for_the_same_bytes_and_projection() -> None:
+    from floe_core.monitoring.checks import _avro
+
+    _avro.clear_caches()
+    first_field, text = {1: None}, {2: None}
+    first = container(SCHEMA, [everything(1)])
+    again = container(SCHEMA, [everything(2), everything(3)])  # same header, other blocks
+    other_codec = container(SCHEMA, [everything(4)], "deflate")
+    assert [r[1] for r in read_records(first, first_field)] == [1]
+    assert [r[1] for r in read_records(again, first_field)] == [2, 3]
+    assert [r[1] for r in read_records(other_codec, first_field)] == [4]
+    assert len(_avro._headers) == 2  # the deflate file's header differs in its codec
+    assert read_records(again, text) == [{2: "row 2"}, {2: "row 3"}]  # another projection
+    assert len(_avro._headers) == 3
