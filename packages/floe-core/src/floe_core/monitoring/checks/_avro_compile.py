@@ -1,12 +1,15 @@
 """Compile the reader of an Avro writer schema and a projection into straight-line Python.
 
 Each record type becomes one generated function that decodes its projected fields and skips
-the others, field after field, with no call per field: unions become ``if`` chains, arrays
-and maps loops, runs of skipped varints (ints, longs, enums, booleans) one ``read_ints``.
-Only the decoder's primitives are called (pyiceberg's compiled decoder where it ships), and
-every length taken from the data is checked against the end of the buffer before its bytes
-are read. The generated source holds only names and integers floe chose; every value taken
-from the schema (enum symbols) is a constant bound in the functions' namespace, never text.
+the others, one statement per field: primitives read in place, optional fields (a union of
+null and one type, as Iceberg writes them) through one helper call, other unions as ``if``
+chains, runs of skipped varints (ints, longs, enums, booleans) as one ``read_ints``. Loops
+over array and map items run in plain helpers, Iceberg's maps by field id (counts, bounds)
+in helpers of their own. Only the decoder's primitives are called (pyiceberg's compiled
+decoder where it ships), and every length taken from the data is checked against the end of
+the buffer before its bytes are read. The generated source holds only names and integers
+floe chose; every value taken from the schema (enum symbols) is a constant bound in the
+functions' namespace, never text.
 """
 
 from __future__ import annotations
@@ -271,6 +274,7 @@ class _Compiler:
             "_optional": _optional,
             "_skip_optional": _skip_optional,
             "_skip_optional_varints": _skip_optional_varints,
+            **{f"_read_{name}": read for name, read in _PRIMITIVE_READERS.items()},
         }
         self.functions: list[str] = []
         self.readers: dict[tuple[int, int], str] = {}
@@ -330,17 +334,16 @@ class _Compiler:
         schema = self.resolve(schema)
         kind = _kind(schema)
         if isinstance(schema, str) and schema in _PRIMITIVE_READERS:
-            return self.bind("_read", _PRIMITIVE_READERS[schema])
+            return f"_read_{schema}"
         if kind == "record":
             return self.record(schema, projection)
         if kind == "fixed":
             return self.bind("_fixed", _fixed(int(schema["size"])))
         if kind == "enum":
             return self.bind("_enum", _enum(tuple(str(s) for s in schema["symbols"])))
-        if kind == "array" and self.array(schema, projection).startswith("_read_int_pairs"):
-            return "_read_int_pairs"
-        if kind == "array" and self.array(schema, projection).startswith("_int_bytes_pairs"):
-            return "_int_bytes_pairs"
+        pairs = self.pairs(schema) if kind == "array" else None
+        if pairs is not None:
+            return pairs
         name = self.var("_value")
         body: list[str] = []
         self.read(body, "    ", schema, projection, "v")
@@ -375,13 +378,12 @@ class _Compiler:
         if _kind(schema) == "array" and self.int_bytes_pairs(schema):
             return "_skip_int_bytes_pairs"
         key = id(schema)
+        items = _items(schema)
+        if key not in self.skippers and items is not None and self.varints(items) is not None:
+            self.skippers[key] = self.bind("_skip", _varint_blocks(self.varints(items) or 0))
         if key not in self.skippers:
             name = self.skippers[key] = self.var("_skip")
             body: list[str] = []
-            items = _items(schema)
-            if items is not None and self.varints(items) is not None:
-                self.skippers[key] = self.bind("_skip", _varint_blocks(self.varints(items) or 0))
-                return self.skippers[key]
             if _kind(schema) == "record":
                 self.skip_fields(body, [field["type"] for field in schema["fields"]])
             else:
@@ -422,15 +424,26 @@ class _Compiler:
 
     def array(self, schema: Any, projection: Projection | None) -> str:
         """The expression reading an array."""
+        pairs = self.pairs(schema)
+        if pairs is not None:
+            return f"{pairs}(d, end)"
         pair = self.key_value(schema)
         if pair is None:
             return f"_list(d, end, {self.value(schema['items'], projection)})"
-        key, value = (self.resolve(t) for t in pair)  # Iceberg's map with non-string keys
-        if key in ("int", "long") and value in ("int", "long"):
-            return "_read_int_pairs(d, end)"  # counts by field id
-        if key in ("int", "long") and value == "bytes":
-            return "_int_bytes_pairs(d, end)"  # bounds by field id
+        key, value = pair  # Iceberg's map with non-string keys: read as a dict
         return f"_dict(d, end, {self.value(key, None)}, {self.value(value, None)})"
+
+    def pairs(self, schema: Any) -> str | None:
+        """The helper reading an array that is one of Iceberg's maps by field id, if it is."""
+        pair = self.key_value(schema)
+        if pair is None:
+            return None
+        key, value = (self.resolve(t) for t in pair)
+        if key in ("int", "long") and value in ("int", "long"):
+            return "_read_int_pairs"  # value counts, null counts, column sizes
+        if key in ("int", "long") and value == "bytes":
+            return "_int_bytes_pairs"  # lower and upper bounds
+        return None
 
     def branches(
         self, out: list[str], pad: str, schema: list[Any], each: Callable[..., None]
@@ -522,11 +535,7 @@ class _Compiler:
 
     def int_bytes_pairs(self, schema: Any) -> bool:
         """Whether an array is Iceberg's map of int to bytes (bounds by field id)."""
-        pair = self.key_value(schema)
-        return pair is not None and [self.resolve(t) for t in pair] in (
-            ["int", "bytes"],
-            ["long", "bytes"],
-        )
+        return self.pairs(schema) == "_int_bytes_pairs"
 
     def key_value(self, schema: Any) -> tuple[Any, Any] | None:
         """The key and value types of an array that is Iceberg's encoding of a map."""
