@@ -17,10 +17,16 @@ SYNC = bytes(range(16))
 @pytest.fixture(params=["compiled", "pure-python"], autouse=True)
 def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every test runs on pyiceberg's compiled decoder and on its pure-Python fallback."""
-    if request.param == "pure-python":
-        from pyiceberg.avro import decoder
+    from floe_core.monitoring.checks import _avro
 
-        monkeypatch.setattr(decoder, "new_decoder", decoder.StreamingBinaryDecoder)
+    if request.param == "pure-python":
+        from pyiceberg.avro.decoder import StreamingBinaryDecoder
+
+        monkeypatch.setattr(_avro, "_new_decoder", StreamingBinaryDecoder)
+    else:
+        from pyiceberg.avro.decoder_fast import CythonBinaryDecoder
+
+        assert _avro.decoder_class() is CythonBinaryDecoder
     return str(request.param)
 
 

@@ -69,6 +69,25 @@ def test_local_input_file_behaves_like_pyiceberg_s(orders: Any, tmp_path: Path) 
     assert relative._path == str(Path("v1.metadata.json").absolute())
 
 
+def test_read_bytes_reads_local_metadata_whole_and_delegates_the_rest(
+    orders: Any, tmp_path: Path
+) -> None:
+    io = LocalMetadataFileIO()
+    for location in (orders.metadata_location, orders.current_snapshot().manifest_list):
+        with PyArrowFileIO().new_input(location).open() as reference:
+            assert io.read_bytes(location) == reference.read()
+    large = tmp_path / "large.avro"  # more than one read's worth, and a size not a multiple
+    large.write_bytes(bytes(range(256)) * 1000 + b"tail")
+    assert io.read_bytes(large.as_uri()) == large.read_bytes()
+    assert io.read_bytes(str(large)) == large.read_bytes()  # a plain path, as pyiceberg allows
+    data = tmp_path / "rows.parquet"  # not a metadata file: read by the delegate
+    data.write_bytes(b"PAR1 not really")
+    assert io.read_bytes(data.as_uri()) == b"PAR1 not really"
+    assert "file" in io._delegates
+    with pytest.raises(FileNotFoundError):
+        io.read_bytes((tmp_path / "gone.avro").as_uri())
+
+
 def test_writes_go_through_the_delegate(warehouse: Path, catalog: Any) -> None:
     catalog.create_namespace("sales")
     plugin = SqlCatalogPlugin(catalog_config(warehouse))

@@ -95,10 +95,6 @@ class LocalInputFile(InputFile):
     def open(self, seekable: bool = True) -> InputStream:
         return open(self._path, "rb")
 
-    def read_all(self) -> bytes:
-        """The whole file, read with plain system calls."""
-        return _read_all(self._path)
-
 
 def _read_all(path: str) -> bytes:
     """A file read with plain system calls: a manifest of a few KB in one ``read``.

@@ -151,14 +151,35 @@ def _parse_header(data: bytes, decoder: BinaryDecoder, projection: Projection) -
     return header
 
 
+_new_decoder: Callable[[bytes], BinaryDecoder] | None = None
+
+
+def decoder_class() -> Callable[[bytes], BinaryDecoder]:
+    """pyiceberg's compiled binary decoder where it ships, else its pure-Python one.
+
+    As pyiceberg's ``new_decoder`` chooses, but once: it imports per call, which costs a
+    one-entry manifest more than decoding its entry.
+    """
+    global _new_decoder
+    if _new_decoder is None:
+        try:
+            from pyiceberg.avro.decoder_fast import CythonBinaryDecoder
+
+            _new_decoder = CythonBinaryDecoder
+        except ModuleNotFoundError:
+            from pyiceberg.avro.decoder import StreamingBinaryDecoder
+
+            _new_decoder = StreamingBinaryDecoder
+    return _new_decoder
+
+
 def read_records(data: bytes, projection: Projection) -> list[Record]:
     """The records of the Avro container ``data``, with only the ``projection``'s fields.
 
     Readers are compiled once per (writer schema, projection object): pass the same
     ``projection`` object each time, such as a module-level constant.
     """
-    from pyiceberg.avro.decoder import new_decoder
-
+    new_decoder = _new_decoder or decoder_class()
     if not data.startswith(MAGIC):
         raise AvroError("not an Avro object container file (bad magic bytes)")
     decoder, end = new_decoder(data), len(data)

@@ -19,7 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from pyiceberg.conversions import from_bytes
+from pyiceberg.types import DateType
+
 from floe_core.monitoring.checks._avro import Projection, read_records
+from floe_core.plugins._file_io import LocalMetadataFileIO
 
 if TYPE_CHECKING:
     from pyiceberg.io import FileIO
@@ -90,8 +94,6 @@ _warned = False
 
 
 def _read_bytes(io: FileIO, path: str) -> bytes:
-    from floe_core.plugins._file_io import LocalMetadataFileIO
-
     if isinstance(io, LocalMetadataFileIO):
         return io.read_bytes(path)
     with io.new_input(path).open() as stream:
@@ -198,9 +200,6 @@ class ColumnSummary:
 
 def summarize(files: list[LiveFile], field: NestedField) -> ColumnSummary:
     """The newest upper bound of ``field`` over ``files``, and the delete files among them."""
-    from pyiceberg.conversions import from_bytes
-    from pyiceberg.types import DateType
-
     newest: int | None = None
     inexact: str | None = None
     deletes = equality = 0
