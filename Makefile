@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-PKGS   := packages/floe-core
+PKGS   := packages/floe-core packages/floe-speedups
 STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test lint typecheck pytest bench clean
@@ -15,7 +15,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml $(foreach p,$(PKGS),$(p)/pyproject.toml)
+$(STAMP): $(BIN)/python pyproject.toml $(foreach p,$(PKGS),$(p)/pyproject.toml) $(wildcard packages/floe-speedups/src/floe_speedups/*.c)
 	$(BIN)/python -m pip install --quiet $(foreach p,$(PKGS),-e $(p)) -e '.[dev]'
 	touch $(STAMP)
 

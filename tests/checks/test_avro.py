@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,20 +15,27 @@ from floe_core.monitoring.checks._avro import AvroError, read_records
 SYNC = bytes(range(16))
 
 
-@pytest.fixture(params=["compiled", "pure-python"], autouse=True)
-def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test runs on pyiceberg's compiled decoder and on its pure-Python fallback."""
+@pytest.fixture(params=["c", "compiled", "pure-python"], autouse=True)
+def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every test runs on floe-speedups' C decoder, and on generated Python over pyiceberg's
+    compiled decoder and over its pure-Python fallback."""
     from floe_core.monitoring.checks import _avro
 
+    if request.param == "c":
+        assert _avro.accelerator() is not None, "floe-speedups is not installed"
+    else:
+        monkeypatch.setattr(_avro, "_accelerated", None)
     if request.param == "pure-python":
         from pyiceberg.avro.decoder import StreamingBinaryDecoder
 
         monkeypatch.setattr(_avro, "_new_decoder", StreamingBinaryDecoder)
-    else:
+    elif request.param == "compiled":
         from pyiceberg.avro.decoder_fast import CythonBinaryDecoder
 
         assert _avro.decoder_class() is CythonBinaryDecoder
-    return str(request.param)
+    _avro.clear_caches()  # readers of one implementation are not used by another
+    yield str(request.param)
+    _avro.clear_caches()
 
 
 def long(value: int) -> bytes:

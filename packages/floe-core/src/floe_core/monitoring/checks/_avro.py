@@ -21,21 +21,21 @@ recently is recognised by comparing bytes, and its schema and codec are not pars
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from floe_core.monitoring.checks._avro_compile import (
-    AvroError,
-    Projection,
-    Read,
-    block_count,
-    compile_reader,
-)
+from floe_core.monitoring.checks._avro_compile import Read, block_count, compile_reader
+from floe_core.monitoring.checks._avro_plan import PLAN_VERSION, Plan, Unplannable, plan_reader
+from floe_core.monitoring.checks._avro_schema import AvroError, Projection
 
 if TYPE_CHECKING:
     from pyiceberg.avro.decoder import BinaryDecoder
+
+log = logging.getLogger(__name__)
 
 __all__ = ["AvroError", "Projection", "Record", "clear_caches", "read_records"]
 
@@ -75,20 +75,51 @@ def _header_meta(decoder: BinaryDecoder, end: int) -> dict[bytes, bytes]:
     return meta
 
 
+class _Reader(NamedTuple):
+    """How to decode a writer schema's records: generated Python, or a plan for the C decoder."""
+
+    read: Read | None
+    plan: Plan | None
+
+
 class _Header(NamedTuple):
     """A header seen before: its bytes up to the sync marker, and what they say."""
 
     prefix: bytes
     projection: Projection
-    read: Read
+    reader: _Reader
     decompress: Decompress | None
 
 
 _lock = threading.Lock()
-_plans: dict[tuple[bytes, int], tuple[Projection, Read]] = {}
+_plans: dict[tuple[bytes, int], tuple[Projection, _Reader]] = {}
 _MAX_PLANS = 512  # distinct (writer schema, projection) pairs kept; the oldest go first
 _headers: tuple[_Header, ...] = ()  # most recent first; replaced whole, so read without lock
 _MAX_HEADERS = 16
+_UNKNOWN: Any = object()
+_accelerated: Any = _UNKNOWN  # floe_speedups._avro, None without it, or not looked for yet
+
+
+def accelerator() -> Any:
+    """The C decoder of the optional floe-speedups distribution, if it is installed and
+    follows this floe's plan format; None otherwise (generated Python decodes instead)."""
+    global _accelerated
+    if _accelerated is _UNKNOWN:
+        module: Any
+        try:
+            from floe_speedups import _avro as module
+        except ImportError:
+            module = None
+        if module is not None and getattr(module, "PLAN_VERSION", None) != PLAN_VERSION:
+            log.warning(
+                "floe-speedups follows plan format %s, this floe-core %s: not used; install "
+                "the floe-speedups of this floe-core's release",
+                getattr(module, "PLAN_VERSION", None),
+                PLAN_VERSION,
+            )
+            module = None
+        _accelerated = module
+    return _accelerated
 
 
 def clear_caches() -> None:
@@ -99,8 +130,8 @@ def clear_caches() -> None:
         _headers = ()
 
 
-def _plan(schema_json: bytes, projection: Projection) -> Read:
-    """The record reader of a writer schema for ``projection``, compiled once per process."""
+def _plan(schema_json: bytes, projection: Projection) -> _Reader:
+    """The reader of a writer schema for ``projection``, planned or compiled once per process."""
     key = (schema_json, id(projection))
     known = _plans.get(key)
     if known is not None:
@@ -109,29 +140,47 @@ def _plan(schema_json: bytes, projection: Projection) -> Read:
         schema = json.loads(schema_json)
     except ValueError as exc:
         raise AvroError(f"the writer schema is not valid JSON: {exc}") from None
-    plan = compile_reader(schema, projection)
+    reader = None
+    if accelerator() is not None:
+        with contextlib.suppress(Unplannable):  # a recursive schema: generated Python reads it
+            reader = _Reader(None, plan_reader(schema, projection))
+    if reader is None:
+        reader = _Reader(compile_reader(schema, projection), None)
     with _lock:
-        _plans[key] = (projection, plan)  # the projection kept alive, so its id stays its own
+        _plans[key] = (projection, reader)  # the projection kept alive, so its id stays its own
         while len(_plans) > _MAX_PLANS:
             del _plans[next(iter(_plans))]
-    return plan
+    return reader
 
 
 def _decompressor(codec: str) -> Decompress | None:
+    """The codec's decompression, raising ``AvroError`` for a block it cannot decompress."""
     if codec == "null":
         return None
     if codec == "deflate":
         import zlib
-        from functools import partial
 
-        return partial(zlib.decompress, wbits=-15)  # raw deflate, as Avro writes it
+        def decompress(data: bytes) -> bytes:
+            try:
+                return zlib.decompress(data, -15)  # raw deflate, as Avro writes it
+            except zlib.error as exc:
+                raise AvroError(f"a block cannot be decompressed: {exc}") from None
+
+        return decompress
     from pyiceberg.avro.codecs import KNOWN_CODECS
 
     known = next((c for name, c in KNOWN_CODECS.items() if name == codec), None)
     if known is None:
         raise AvroError(f"unknown Avro codec '{codec}'")
-    decompress: Decompress = known.decompress
-    return decompress
+    codec_decompress: Decompress = known.decompress
+
+    def checked(data: bytes) -> bytes:
+        try:
+            return codec_decompress(data)
+        except Exception as exc:  # each codec raises its own error type
+            raise AvroError(f"a block cannot be decompressed: {exc}") from None
+
+    return checked
 
 
 def _parse_header(data: bytes, decoder: BinaryDecoder, projection: Projection) -> _Header:
@@ -179,21 +228,42 @@ def read_records(data: bytes, projection: Projection) -> list[Record]:
     Readers are compiled once per (writer schema, projection object): pass the same
     ``projection`` object each time, such as a module-level constant.
     """
-    new_decoder = _new_decoder or decoder_class()
     if not data.startswith(MAGIC):
         raise AvroError("not an Avro object container file (bad magic bytes)")
+    for header in _headers:
+        if header.projection is projection and data.startswith(header.prefix):
+            break
+    else:
+        decoder = (_new_decoder or decoder_class())(data)
+        decoder.skip(len(MAGIC))
+        try:
+            header = _parse_header(data, decoder, projection)
+        except EOFError:
+            raise AvroError("the file ends inside its header") from None
+    plan = header.reader.plan
+    if plan is None:
+        return _read_blocks(data, header)
+    try:
+        records: list[Record] = accelerator().read_blocks(
+            data, len(header.prefix), plan, header.decompress
+        )
+    except AvroError:
+        raise
+    except ValueError as exc:  # the C decoder's word for damaged data
+        raise AvroError(str(exc)) from None
+    return records
+
+
+def _read_blocks(data: bytes, header: _Header) -> list[Record]:
+    """The blocks after ``header``, decoded by generated Python."""
+    new_decoder = _new_decoder or decoder_class()
     decoder, end = new_decoder(data), len(data)
+    read, decompress = header.reader.read, header.decompress
+    assert read is not None
     records: list[Record] = []
     try:
-        for header in _headers:
-            if header.projection is projection and data.startswith(header.prefix):
-                decoder.skip(len(header.prefix))
-                break
-        else:
-            decoder.skip(len(MAGIC))
-            header = _parse_header(data, decoder, projection)
+        decoder.skip(len(header.prefix))
         sync = _read_fixed(decoder, end, SYNC_SIZE)
-        read, decompress = header.read, header.decompress
         while decoder.tell() < end:
             count = decoder.read_int()
             size = decoder.read_int()
@@ -202,10 +272,7 @@ def read_records(data: bytes, projection: Projection) -> list[Record]:
             raw = decoder.read(size)
             if decoder.read(SYNC_SIZE) != sync:
                 raise AvroError("a block does not end with the file's sync marker")
-            try:
-                block = decompress(raw) if decompress is not None else raw
-            except Exception as exc:  # each codec raises its own error type
-                raise AvroError(f"a block cannot be decompressed: {exc}") from None
+            block = decompress(raw) if decompress is not None else raw
             block_decoder, block_end = new_decoder(block), len(block)
             try:
                 records += [read(block_decoder, block_end) for _ in range(count)]

@@ -14,23 +14,18 @@ functions' namespace, never text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from floe_core.monitoring.checks._avro_schema import AvroError, Projection, SchemaTypes
+from floe_core.monitoring.checks._avro_schema import field_id as _field_id
+from floe_core.monitoring.checks._avro_schema import kind as _kind
 
 if TYPE_CHECKING:
     from pyiceberg.avro.decoder import BinaryDecoder
 
-#: Which fields of a record to decode, by Iceberg field id: ``None`` decodes the whole value,
-#: a nested ``Projection`` decodes only those fields of a record-valued field.
-Projection = Mapping[int, "Projection | None"]
 #: Decodes one value; takes the decoder and the length of its buffer.
 Read = Callable[["BinaryDecoder", int], Any]
-
-_NAMED = ("record", "error", "enum", "fixed")
-
-
-class AvroError(ValueError):
-    """The file is not an Avro container this reader understands, or it is damaged."""
 
 
 def _past_end(size: int) -> AvroError:
@@ -251,7 +246,7 @@ def compile_reader(schema: Any, projection: Projection | None) -> Read:
     return _Compiler().compile(schema, projection)
 
 
-class _Compiler:
+class _Compiler(SchemaTypes):
     """Generates the functions of one writer schema; named types are resolved as met.
 
     Generated code is straight-line: a record's fields one after the other, unions as ``if``
@@ -260,7 +255,7 @@ class _Compiler:
     """
 
     def __init__(self) -> None:
-        self.names: dict[str, Any] = {}
+        super().__init__()
         self.namespace: dict[str, Any] = {
             "_past_end": _past_end,
             "_no_branch": _no_branch,
@@ -296,36 +291,6 @@ class _Compiler:
         name = self.var(prefix)
         self.namespace[name] = value
         return name
-
-    def resolve(self, schema: Any) -> Any:
-        if isinstance(schema, str) and schema in self.names:
-            return self.names[schema]
-        if isinstance(schema, dict):
-            kind = schema.get("type")
-            if kind in _NAMED and "name" in schema:
-                self.names[schema["name"]] = schema
-                if schema.get("namespace"):
-                    self.names[f"{schema['namespace']}.{schema['name']}"] = schema
-            if kind not in (*_NAMED, "array", "map"):
-                return self.resolve(kind)  # a primitive with attributes
-        return schema
-
-    def varints(self, schema: Any) -> int | None:
-        """How many varints encode every value of ``schema``, if always the same number."""
-        schema = self.resolve(schema)
-        if schema in ("int", "long", "boolean") or _kind(schema) == "enum":
-            return 1
-        if schema == "null":
-            return 0
-        if _kind(schema) == "record":
-            total = 0
-            for field in schema["fields"]:
-                count = self.varints(field["type"])
-                if count is None:
-                    return None
-                total += count
-            return total
-        return None
 
     # Names of readers: a helper, or a generated function.
 
@@ -435,15 +400,12 @@ class _Compiler:
 
     def pairs(self, schema: Any) -> str | None:
         """The helper reading an array that is one of Iceberg's maps by field id, if it is."""
-        pair = self.key_value(schema)
-        if pair is None:
-            return None
-        key, value = (self.resolve(t) for t in pair)
-        if key in ("int", "long") and value in ("int", "long"):
-            return "_read_int_pairs"  # value counts, null counts, column sizes
-        if key in ("int", "long") and value == "bytes":
-            return "_int_bytes_pairs"  # lower and upper bounds
-        return None
+        found = self.by_field_id(schema)
+        return (
+            None
+            if found is None
+            else {"counts": "_read_int_pairs", "bounds": "_int_bytes_pairs"}[found]
+        )
 
     def branches(
         self, out: list[str], pad: str, schema: list[Any], each: Callable[..., None]
@@ -526,26 +488,9 @@ class _Compiler:
         else:
             out.append(f"{pad}_skip_blocks(d, end, 0, {self.skipper(item)})")
 
-    def optional(self, schema: list[Any]) -> tuple[int, Any] | None:
-        """The position of null and the other type, in a union of null and one type."""
-        if len(schema) != 2 or "null" not in schema:
-            return None
-        null = schema.index("null")
-        return null, schema[1 - null]
-
     def int_bytes_pairs(self, schema: Any) -> bool:
         """Whether an array is Iceberg's map of int to bytes (bounds by field id)."""
-        return self.pairs(schema) == "_int_bytes_pairs"
-
-    def key_value(self, schema: Any) -> tuple[Any, Any] | None:
-        """The key and value types of an array that is Iceberg's encoding of a map."""
-        items = self.resolve(schema["items"])
-        if schema.get("logicalType") != "map" or _kind(items) != "record":
-            return None
-        fields = items["fields"]
-        if [f["name"] for f in fields] != ["key", "value"]:
-            return None
-        return fields[0]["type"], fields[1]["type"]
+        return self.by_field_id(schema) == "bounds"
 
 
 def _function(name: str, body: list[str]) -> str:
@@ -562,18 +507,3 @@ def _skip_varints(out: list[str], pad: str, count: int) -> None:
 def _items(schema: Any) -> Any:
     """The item type of an array, or None for any other type."""
     return schema["items"] if _kind(schema) == "array" else None
-
-
-def _kind(schema: Any) -> str | None:
-    if isinstance(schema, list):
-        return "union"
-    if isinstance(schema, dict):
-        kind = schema.get("type")
-        return "record" if kind == "error" else kind
-    return None
-
-
-def _field_id(field: Mapping[str, Any], position: int) -> int:
-    """The field's Iceberg id; fields without one get a negative id from their position."""
-    field_id = field.get("field-id", field.get("field_id"))
-    return int(field_id) if field_id is not None else -1 - position
