@@ -28,7 +28,12 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from floe_core.monitoring.checks._avro_compile import Read, block_count, compile_reader
+from floe_core.monitoring.checks._avro_compile import (
+    Read,
+    block_count,
+    check_count,
+    compile_reader,
+)
 from floe_core.monitoring.checks._avro_plan import PLAN_VERSION, Plan, Unplannable, plan_reader
 from floe_core.monitoring.checks._avro_schema import AvroError, Projection
 
@@ -66,7 +71,7 @@ Decompress = Callable[[bytes], bytes]
 def _header_meta(decoder: BinaryDecoder, end: int) -> dict[bytes, bytes]:
     """The writer schema and codec from the header's metadata map; other entries skipped."""
     meta: dict[bytes, bytes] = {}
-    while count := block_count(decoder):
+    while count := block_count(decoder, end):
         for _ in range(count):
             key = _read_bytes(decoder, end)
             value = _read_bytes(decoder, end)
@@ -141,11 +146,16 @@ def _plan(schema_json: bytes, projection: Projection) -> _Reader:
     except ValueError as exc:
         raise AvroError(f"the writer schema is not valid JSON: {exc}") from None
     reader = None
-    if accelerator() is not None:
-        with contextlib.suppress(Unplannable):  # a recursive schema: generated Python reads it
-            reader = _Reader(None, plan_reader(schema, projection))
-    if reader is None:
-        reader = _Reader(compile_reader(schema, projection), None)
+    try:
+        if accelerator() is not None:
+            with contextlib.suppress(Unplannable):  # recursive: generated Python reads it
+                reader = _Reader(None, plan_reader(schema, projection))
+        if reader is None:
+            reader = _Reader(compile_reader(schema, projection), None)
+    except AvroError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise AvroError(f"the writer schema is not a valid Avro schema ({exc!r})") from None
     with _lock:
         _plans[key] = (projection, reader)  # the projection kept alive, so its id stays its own
         while len(_plans) > _MAX_PLANS:
@@ -193,7 +203,7 @@ def _parse_header(data: bytes, decoder: BinaryDecoder, projection: Projection) -
         data[: decoder.tell()],
         projection,
         _plan(meta[b"avro.schema"], projection),
-        _decompressor(meta.get(b"avro.codec", b"null").decode()),
+        _decompressor(meta.get(b"avro.codec", b"null").decode(errors="replace")),
     )
     with _lock:
         _headers = (header, *_headers[: _MAX_HEADERS - 1])
@@ -274,10 +284,15 @@ def _read_blocks(data: bytes, header: _Header) -> list[Record]:
                 raise AvroError("a block does not end with the file's sync marker")
             block = decompress(raw) if decompress is not None else raw
             block_decoder, block_end = new_decoder(block), len(block)
+            if count < 0:
+                raise AvroError(f"a block of {count} records")
+            check_count(block_decoder, block_end, count)
             try:
                 records += [read(block_decoder, block_end) for _ in range(count)]
             except EOFError:
                 raise AvroError("a block ends inside a record") from None
+            except UnicodeDecodeError as exc:
+                raise AvroError(f"a string is not UTF-8: {exc}") from None
             if block_decoder.tell() != block_end:
                 raise AvroError("a block's records do not end where the block ends")
     except EOFError:

@@ -120,20 +120,34 @@ def _skip_bytes(decoder: BinaryDecoder, end: int) -> None:
     decoder.skip(size)  # moves the position only; the block's final check catches an overrun
 
 
-def block_count(decoder: BinaryDecoder) -> int:
+def check_count(decoder: BinaryDecoder, end: int, count: int) -> int:
+    """``count``, if the bytes left can hold that many items (each takes at least one);
+    beyond them it is damage, and would otherwise loop or allocate as much as it says."""
+    if count > end - decoder.tell():
+        raise AvroError("a block holds more items than the data has bytes")
+    return count
+
+
+def block_count(decoder: BinaryDecoder, end: int) -> int:
     """The item count of the next array or map block; a negative count precedes a size."""
     count = decoder.read_int()
     if count < 0:
         count = -count
-        decoder.read_int()  # the block's size in bytes
-    return count
+        if decoder.read_int() < 0:  # the block's size in bytes
+            raise _negative("block size")
+    return check_count(decoder, end, count)
+
+
+_SIGN, _WRAP = 1 << 63, 1 << 64
 
 
 def read_int_pairs(decoder: BinaryDecoder, end: int) -> dict[int, int]:
     """A map of int or long to int or long (Iceberg's counts by field id), read in bulk."""
     pairs: dict[int, int] = {}
-    while count := block_count(decoder):
+    while count := block_count(decoder, end):
         values = decoder.read_ints(2 * count)
+        if values and max(values) >= _SIGN:  # pyiceberg 0.12's compiled read_ints gives
+            values = tuple(v - _WRAP if v >= _SIGN else v for v in values)  # negatives unsigned
         pairs.update(zip(values[::2], values[1::2], strict=True))
     return pairs
 
@@ -141,7 +155,7 @@ def read_int_pairs(decoder: BinaryDecoder, end: int) -> dict[int, int]:
 def _int_bytes_pairs(decoder: BinaryDecoder, end: int) -> dict[int, bytes]:
     """A map of int to bytes (Iceberg's bounds by field id)."""
     pairs: dict[int, bytes] = {}
-    while count := block_count(decoder):
+    while count := block_count(decoder, end):
         for _ in range(count):
             key = decoder.read_int()
             size = decoder.read_int()
@@ -163,7 +177,7 @@ def _skip_int_bytes_pairs(decoder: BinaryDecoder, end: int) -> None:
                 raise _negative("block size")
             decoder.skip(size)
             continue
-        for _ in range(count):
+        for _ in range(check_count(decoder, end, count)):
             decoder.skip_int()
             size = decoder.read_int()
             if size < 0:
@@ -173,14 +187,14 @@ def _skip_int_bytes_pairs(decoder: BinaryDecoder, end: int) -> None:
 
 def _list(decoder: BinaryDecoder, end: int, item: Read) -> list[Any]:
     items: list[Any] = []
-    while count := block_count(decoder):
+    while count := block_count(decoder, end):
         items.extend([item(decoder, end) for _ in range(count)])
     return items
 
 
 def _dict(decoder: BinaryDecoder, end: int, key: Read, value: Read) -> dict[Any, Any]:
     pairs: dict[Any, Any] = {}
-    while count := block_count(decoder):
+    while count := block_count(decoder, end):
         for _ in range(count):
             k = key(decoder, end)
             pairs[k] = value(decoder, end)
@@ -200,9 +214,9 @@ def _skip_blocks(decoder: BinaryDecoder, end: int, varints: int, item: Read | No
             decoder.skip(size)
         elif item is None:
             if varints:
-                decoder.read_ints(varints * count)
+                decoder.read_ints(varints * check_count(decoder, end, count))
         else:
-            for _ in range(count):
+            for _ in range(check_count(decoder, end, count)):
                 item(decoder, end)
 
 

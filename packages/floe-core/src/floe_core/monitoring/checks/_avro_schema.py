@@ -69,7 +69,7 @@ class SchemaTypes:
         if schema.get("logicalType") != "map" or kind(items) != "record":
             return None
         fields = items["fields"]
-        if [f["name"] for f in fields] != ["key", "value"]:
+        if [f.get("name") for f in fields] != ["key", "value"]:
             return None
         return fields[0]["type"], fields[1]["type"]
 
