@@ -19,12 +19,13 @@ SYNC = bytes(range(16))
 def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Every test runs on floe-speedups' C decoder, and on generated Python over pyiceberg's
     compiled decoder and over its pure-Python fallback."""
+    from floe_core import _speedups
     from floe_core.monitoring.checks import _avro
 
     if request.param == "c":
-        assert _avro.accelerator() is not None, "floe-speedups is not installed"
+        assert _speedups.accelerator() is not None, "floe-speedups is not installed"
     else:
-        monkeypatch.setattr(_avro, "_accelerated", None)
+        monkeypatch.setattr(_speedups, "_accelerated", None)
     if request.param == "pure-python":
         from pyiceberg.avro.decoder import StreamingBinaryDecoder
 

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from floe_core import _speedups
 from floe_core.monitoring.checks import _avro
 from floe_core.monitoring.checks._avro import AvroError, read_records
 from floe_core.monitoring.checks._manifests import _LIST, ENTRY, NEWEST, _read_bytes
@@ -64,15 +65,15 @@ class Refused:
 
 def decode_with(accelerated: bool) -> Callable[[bytes, Any], Any]:
     def decode(data: bytes, projection: Any) -> Any:
-        saved = _avro._accelerated
-        _avro._accelerated = _avro.accelerator() if accelerated else None
+        saved = _speedups._accelerated
+        _speedups._accelerated = _speedups.accelerator() if accelerated else None
         _avro.clear_caches()
         try:
             return read_records(data, projection)
         except AvroError as exc:
             return Refused(exc)
         finally:
-            _avro._accelerated = saved
+            _speedups._accelerated = saved
             _avro.clear_caches()
 
     return decode
@@ -112,7 +113,7 @@ def mutations(data: bytes, rng: random.Random, start: int, stop: int) -> Iterato
 def test_the_c_decoder_and_generated_python_agree_on_damaged_blocks(
     files: list[tuple[bytes, Any]],
 ) -> None:
-    assert _avro.accelerator() is not None, "floe-speedups is not installed"
+    assert _speedups.accelerator() is not None, "floe-speedups is not installed"
     c, python = decode_with(True), decode_with(False)
     rng = random.Random(20261204)
     outcomes = {"same records": 0, "both refused": 0}

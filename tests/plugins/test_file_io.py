@@ -69,9 +69,16 @@ def test_local_input_file_behaves_like_pyiceberg_s(orders: Any, tmp_path: Path) 
     assert relative._path == str(Path("v1.metadata.json").absolute())
 
 
+@pytest.mark.parametrize("accelerated", [True, False], ids=["c", "python"])
 def test_read_bytes_reads_local_metadata_whole_and_delegates_the_rest(
-    orders: Any, tmp_path: Path
+    orders: Any, tmp_path: Path, accelerated: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from floe_core import _speedups
+
+    if accelerated:
+        assert _speedups.accelerator() is not None, "floe-speedups is not installed"
+    else:
+        monkeypatch.setattr(_speedups, "_accelerated", None)
     io = LocalMetadataFileIO()
     for location in (orders.metadata_location, orders.current_snapshot().manifest_list):
         with PyArrowFileIO().new_input(location).open() as reference:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,17 @@ def test_skipped_varints_and_bytes() -> None:
     plan = (RECORD, ((None, (SKIP_VARINTS, 3)), (None, (SKIP_BYTES,)), (9, (BYTES,))))
     data = container([long(1) + long(-2) + long(300) + long(2) + b"ab" + long(1) + b"z"])
     assert read_blocks(data, len(HEADER), plan, None) == [{9: b"z"}]
+
+
+def test_read_file_reads_whole_files_and_names_missing_ones(tmp_path: Path) -> None:
+    from floe_speedups._avro import read_file
+
+    for size in (0, 1, 4096, 65536, 300_000):
+        path = tmp_path / f"f{size}"
+        path.write_bytes(bytes(i % 251 for i in range(size)))
+        assert read_file(str(path)) == path.read_bytes()
+    with pytest.raises(FileNotFoundError) as missing:
+        read_file(str(tmp_path / "gone.avro"))
+    assert missing.value.filename == str(tmp_path / "gone.avro")
+    with pytest.raises(IsADirectoryError):
+        read_file(str(tmp_path))

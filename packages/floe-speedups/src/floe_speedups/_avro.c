@@ -493,9 +493,81 @@ done:
     return records;
 }
 
+#ifndef _WIN32
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* read_file(path) -> the whole file: one open, one fstat, reads until it ends, one close,
+ * without holding the GIL during the system calls. OSError names the path. */
+static PyObject *read_file(PyObject *module, PyObject *arg) {
+    (void)module;
+    PyObject *encoded = NULL;
+    if (!PyUnicode_FSConverter(arg, &encoded)) {
+        return NULL;
+    }
+    const char *path = PyBytes_AS_STRING(encoded);
+    int fd, saved = 0;
+    struct stat info;
+    Py_BEGIN_ALLOW_THREADS
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd >= 0 && fstat(fd, &info) < 0) {
+        saved = errno;
+        close(fd);
+        fd = -1;
+        errno = saved;
+    }
+    Py_END_ALLOW_THREADS
+    if (fd < 0) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, arg);
+        Py_DECREF(encoded);
+        return NULL;
+    }
+    Py_ssize_t capacity = info.st_size > 0 ? (Py_ssize_t)info.st_size + 1 : 65536;
+    PyObject *data = PyBytes_FromStringAndSize(NULL, capacity);
+    Py_ssize_t length = 0;
+    while (data != NULL) {
+        if (length == capacity) { /* the file grew since fstat: make room */
+            capacity *= 2;
+            if (_PyBytes_Resize(&data, capacity) < 0) {
+                break;
+            }
+        }
+        ssize_t got;
+        char *into = PyBytes_AS_STRING(data) + length;
+        Py_BEGIN_ALLOW_THREADS
+        do {
+            got = read(fd, into, (size_t)(capacity - length));
+        } while (got < 0 && errno == EINTR);
+        saved = errno;
+        Py_END_ALLOW_THREADS
+        if (got < 0) {
+            errno = saved;
+            PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, arg);
+            Py_CLEAR(data);
+            break;
+        }
+        if (got == 0) {
+            _PyBytes_Resize(&data, length); /* sets data to NULL on failure */
+            break;
+        }
+        length += got;
+    }
+    close(fd);
+    Py_DECREF(encoded);
+    return data;
+}
+#endif
+
 static PyMethodDef methods[] = {
     {"read_blocks", read_blocks, METH_VARARGS,
      "read_blocks(data, start, plan, decompress) -> the records of every block"},
+#ifndef _WIN32
+    {"read_file", read_file, METH_O, "read_file(path) -> the whole file, read with system calls"},
+#endif
     {NULL, NULL, 0, NULL},
 };
 

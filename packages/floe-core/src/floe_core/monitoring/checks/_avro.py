@@ -23,24 +23,22 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from floe_core._speedups import accelerator
 from floe_core.monitoring.checks._avro_compile import (
     Read,
     block_count,
     check_count,
     compile_reader,
 )
-from floe_core.monitoring.checks._avro_plan import PLAN_VERSION, Plan, Unplannable, plan_reader
+from floe_core.monitoring.checks._avro_plan import Plan, Unplannable, plan_reader
 from floe_core.monitoring.checks._avro_schema import AvroError, Projection
 
 if TYPE_CHECKING:
     from pyiceberg.avro.decoder import BinaryDecoder
-
-log = logging.getLogger(__name__)
 
 __all__ = ["AvroError", "Projection", "Record", "clear_caches", "read_records"]
 
@@ -101,30 +99,6 @@ _plans: dict[tuple[bytes, int], tuple[Projection, _Reader]] = {}
 _MAX_PLANS = 512  # distinct (writer schema, projection) pairs kept; the oldest go first
 _headers: tuple[_Header, ...] = ()  # most recent first; replaced whole, so read without lock
 _MAX_HEADERS = 16
-_UNKNOWN: Any = object()
-_accelerated: Any = _UNKNOWN  # floe_speedups._avro, None without it, or not looked for yet
-
-
-def accelerator() -> Any:
-    """The C decoder of the optional floe-speedups distribution, if it is installed and
-    follows this floe's plan format; None otherwise (generated Python decodes instead)."""
-    global _accelerated
-    if _accelerated is _UNKNOWN:
-        module: Any
-        try:
-            from floe_speedups import _avro as module
-        except ImportError:
-            module = None
-        if module is not None and getattr(module, "PLAN_VERSION", None) != PLAN_VERSION:
-            log.warning(
-                "floe-speedups follows plan format %s, this floe-core %s: not used; install "
-                "the floe-speedups of this floe-core's release",
-                getattr(module, "PLAN_VERSION", None),
-                PLAN_VERSION,
-            )
-            module = None
-        _accelerated = module
-    return _accelerated
 
 
 def clear_caches() -> None:
@@ -154,7 +128,7 @@ def _plan(schema_json: bytes, projection: Projection) -> _Reader:
             reader = _Reader(compile_reader(schema, projection), None)
     except AvroError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
         raise AvroError(f"the writer schema is not a valid Avro schema ({exc!r})") from None
     with _lock:
         _plans[key] = (projection, reader)  # the projection kept alive, so its id stays its own

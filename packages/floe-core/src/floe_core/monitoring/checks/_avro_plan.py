@@ -22,7 +22,6 @@ from floe_core.monitoring.checks._avro_schema import (
     kind,
 )
 
-PLAN_VERSION = 1
 NULL, BOOLEAN, LONG, FLOAT, DOUBLE, BYTES, STRING = 0, 1, 2, 3, 4, 5, 6
 FIXED, ENUM, UNION, RECORD, ARRAY, MAP, PAIRS = 7, 8, 9, 10, 11, 12, 13
 SKIP_VARINTS, SKIP_BYTES, SKIP_FIXED, SKIP_UNION, SKIP_RECORD, SKIP_BLOCKS = 20, 21, 22, 23, 24, 25
