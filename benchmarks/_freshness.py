@@ -6,11 +6,13 @@ same value, which must also be the maximum recorded when the table was generated
 timed in turns (``interleaved``): each round runs the scan once and each metadata path five
 times, so a slow minute of this shared machine weighs on all of them alike.
 
-The metadata path is timed three ways:
+The metadata path is timed four ways:
 - cold: nothing cached, as in a one-off ``floe sla check``: a fresh ``ManifestSummaries``, and
   the process-wide caches of compiled Avro readers and known headers emptied before every call;
   like everything in the ``floe`` process (see ``floe_core.cli.main``), without the cyclic
-  garbage collector. The scan it is compared with runs the same way;
+  garbage collector. The scan it is compared with runs the same way. Manifests are decoded
+  in C when floe-speedups is installed (as ``make`` installs it);
+- the same with generated Python decoding, as without floe-speedups (context);
 - cold with the collector on, as when a Python service builds a new ``ContractMonitor`` for
   one check (context: after its first check a service's monitor is warm);
 - warm: one ``ManifestSummaries`` shared by the calls, as the long-lived ``FreshnessCheck`` of
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from _report import Row, Section, Timings, interleaved, ms, timed
 from _tables import CachedTable, ensure_one_manifest, ensure_orders
 
+from floe_core import _speedups
 from floe_core.monitoring.checks import _avro
 from floe_core.monitoring.checks._manifests import ManifestSummaries
 from floe_core.monitoring.checks._newest import Newest, newest_column_value
@@ -82,7 +85,10 @@ def run_freshness(config: FreshnessConfig) -> Section:
         *appended.rows(f"{shape}, {appended.layout.manifests} manifests (1 per append)"),
         *merged.rows(f"same files in {merged.layout.manifests} manifest (merged)"),
     ]
+    decoder = "C (floe-speedups)" if _speedups.accelerator() is not None else "generated Python"
+    section.notes.append(f"manifest decoder of the metadata path: {decoder}")
     section.figures = {
+        "manifest_decoder": decoder,
         "table": {
             "identifier": cached.identifier,
             "directory": str(cached.directory),
@@ -109,15 +115,22 @@ def run_freshness(config: FreshnessConfig) -> Section:
     return section
 
 
+#: The metadata paths: name, how it runs, whether the 100x target applies to it.
+METADATA_PATHS = (
+    ("cold", "nothing cached, GC off (a one-off floe sla check)", True),
+    ("cold_python", "the same without floe-speedups (generated Python decodes)", False),
+    ("cold_gc_on", "nothing cached, GC on (a new ContractMonitor in a service)", False),
+    ("warm", "a monitor's next check (manifests cached), GC on", True),
+)
+
+
 @dataclass(frozen=True)
 class Comparison:
-    """The metadata path, cold and warm, against the scan path on one table."""
+    """The metadata paths, cold and warm, against the scan path on one table."""
 
     identifier: str
     layout: Layout
-    cold: Timings
-    cold_gc: Timings
-    warm: Timings
+    metadata: dict[str, Timings]  # by the names in METADATA_PATHS
     scan: Timings
     value: datetime
 
@@ -128,20 +141,14 @@ class Comparison:
         rows = [
             Row("freshness: scan path", f"{shape}, column {COLUMN}", self.scan.brief()),
         ]
-        for label, how, timings, target in (
-            ("cold", "nothing cached, GC off (a one-off floe sla check)", self.cold, True),
-            (
-                "cold",
-                "nothing cached, GC on (a new ContractMonitor in a service)",
-                self.cold_gc,
-                False,
-            ),
-            ("warm", "a monitor's next check (manifests cached), GC on", self.warm, True),
-        ):
+        for name, how, target in METADATA_PATHS:
+            if name not in self.metadata:
+                continue
+            timings = self.metadata[name]
             ratio = self.ratio(timings)
             rows.append(
                 Row(
-                    f"freshness: metadata path, {label}",
+                    f"freshness: metadata path, {name.split('_')[0]}",
                     f"{shape}; {how}",
                     timings.brief(),
                     f"{ratio:.1f}x scan",
@@ -152,18 +159,16 @@ class Comparison:
         return rows
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        figures: dict[str, Any] = {
             "identifier": self.identifier,
             "manifests": self.layout.manifests,
             "value": self.value.isoformat(),
-            "metadata_path_cold": self.cold.as_dict(),
-            "metadata_path_cold_gc_on": self.cold_gc.as_dict(),
-            "metadata_path_warm": self.warm.as_dict(),
             "scan_path": self.scan.as_dict(),
-            "ratio_scan_over_cold_median": self.ratio(self.cold),
-            "ratio_scan_over_cold_gc_on_median": self.ratio(self.cold_gc),
-            "ratio_scan_over_warm_median": self.ratio(self.warm),
         }
+        for name, timings in self.metadata.items():
+            figures[f"metadata_path_{name}"] = timings.as_dict()
+            figures[f"ratio_scan_over_{name}_median"] = self.ratio(timings)
+        return figures
 
 
 def _compare(
@@ -177,6 +182,14 @@ def _compare(
         _avro.clear_caches()
         return newest_column_value(table, COLUMN, summaries=ManifestSummaries())
 
+    def cold_python() -> Newest:
+        saved = _speedups._accelerated
+        _speedups._accelerated = None
+        try:
+            return cold()
+        finally:
+            _speedups._accelerated = saved
+
     def warm() -> Newest:
         return newest_column_value(table, COLUMN, summaries=shared)
 
@@ -186,10 +199,13 @@ def _compare(
 
     paths = {
         "cold": (_without_gc(cold), "metadata"),
-        "cold_gc": (cold, "metadata"),
+        "cold_python": (_without_gc(cold_python), "metadata"),
+        "cold_gc_on": (cold, "metadata"),
         "warm": (warm, "metadata"),
         "scan": (_without_gc(scan), "scan"),
     }
+    if _speedups.accelerator() is None:
+        del paths["cold_python"]  # "cold" is already generated Python
     for fn, method in paths.values():
         _check_answers([fn()], method, expected)  # the warm-up call
     per_round = max(meta_repeat // repeat, 1)
@@ -201,15 +217,8 @@ def _compare(
     for name, (path_timings, values) in results.items():
         _check_answers(values, paths[name][1], expected)
         timings[name] = path_timings
-    return Comparison(
-        ".".join(table.name()),
-        layout,
-        timings["cold"],
-        timings["cold_gc"],
-        timings["warm"],
-        timings["scan"],
-        expected,
-    )
+    scan_timings = timings.pop("scan")
+    return Comparison(".".join(table.name()), layout, timings, scan_timings, expected)
 
 
 def _without_gc(fn: Callable[[], Newest]) -> Callable[[], Newest]:
