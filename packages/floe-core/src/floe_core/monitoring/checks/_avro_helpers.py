@@ -156,24 +156,25 @@ def _int_bytes_pairs(decoder: BinaryDecoder, end: int) -> dict[int, bytes]:
     return pairs
 
 
+def _items_to_skip(decoder: BinaryDecoder, end: int) -> int | None:
+    """The item count of the next block, to be skipped item by item (0: the last block was
+    read); None when the block gave its size in bytes and has been jumped over whole."""
+    count = decoder.read_int()
+    if count < 0:
+        size = decoder.read_int()
+        if size < 0:
+            raise _negative("block size")
+        decoder.skip(size)
+        return None
+    return check_count(decoder, end, count)
+
+
 def _skip_int_bytes_pairs(decoder: BinaryDecoder, end: int) -> None:
     """Moves past a map of int to bytes (Iceberg's bounds by field id)."""
-    while True:
-        count = decoder.read_int()
-        if count == 0:
-            return
-        if count < 0:  # the block gives its size in bytes: jump over it
-            size = decoder.read_int()
-            if size < 0:
-                raise _negative("block size")
-            decoder.skip(size)
-            continue
-        for _ in range(check_count(decoder, end, count)):
+    while (count := _items_to_skip(decoder, end)) != 0:
+        for _ in range(count or 0):
             decoder.skip_int()
-            size = decoder.read_int()
-            if size < 0:
-                raise _negative("byte length")
-            decoder.skip(size)
+            _skip_bytes(decoder, end)
 
 
 def _list(decoder: BinaryDecoder, end: int, item: Read) -> list[Any]:
@@ -194,20 +195,14 @@ def _dict(decoder: BinaryDecoder, end: int, key: Read, value: Read) -> dict[Any,
 
 def _skip_blocks(decoder: BinaryDecoder, end: int, varints: int, item: Read | None) -> None:
     """Moves past an array or map: ``varints`` per item when ``item`` is None, else by it."""
-    while True:
-        count = decoder.read_int()
-        if count == 0:
-            return
-        if count < 0:  # the block gives its size in bytes: jump over it
-            size = decoder.read_int()
-            if size < 0:
-                raise _negative("block size")
-            decoder.skip(size)
-        elif item is None:
+    while (count := _items_to_skip(decoder, end)) != 0:
+        if not count:
+            continue  # jumped over by its size
+        if item is None:
             if varints:
-                decoder.read_ints(varints * check_count(decoder, end, count))
+                decoder.read_ints(varints * count)
         else:
-            for _ in range(check_count(decoder, end, count)):
+            for _ in range(count):
                 item(decoder, end)
 
 
