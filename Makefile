@@ -5,8 +5,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-PKGS   := packages/floe-core packages/floe-speedups
+PKGS   := packages/floe-core
 STAMP  := $(VENV)/.installed
+# The optional C decoder of Iceberg manifests: built when a C compiler and the Python headers
+# are there; floe runs without it (slower), and .ci/run requires it (FLOE_REQUIRE_SPEEDUPS).
+SPEEDUPS := packages/floe-speedups
 
 .PHONY: install demo test lint typecheck pytest bench clean
 
@@ -15,8 +18,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml $(foreach p,$(PKGS),$(p)/pyproject.toml) $(wildcard packages/floe-speedups/src/floe_speedups/*.c)
+$(STAMP): $(BIN)/python pyproject.toml $(foreach p,$(PKGS) $(SPEEDUPS),$(p)/pyproject.toml) $(wildcard $(SPEEDUPS)/src/floe_speedups/*.c)
 	$(BIN)/python -m pip install --quiet $(foreach p,$(PKGS),-e $(p)) -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e $(SPEEDUPS) || { \
+	  $(BIN)/python -m pip uninstall --quiet --yes floe-speedups 2>/dev/null; \
+	  echo "floe-speedups (the optional C decoder) could not be built: floe runs without it, more slowly. Install a C compiler and the Python headers (Debian: apt-get install gcc python3-dev) to build it." >&2; \
+	  if [ -n "$$FLOE_REQUIRE_SPEEDUPS" ]; then exit 1; fi; }
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,24 @@ pytest_plugins = ["tests._state_fixtures"]
 def _state_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test (nor a subprocess it starts) writes ./.floe/state.db in the repository."""
     monkeypatch.setenv("FLOE_STATE_URL", f"sqlite:///{tmp_path / 'autouse-state.db'}")
+
+
+REQUIRE_SPEEDUPS_ENV = "FLOE_REQUIRE_SPEEDUPS"
+
+
+@pytest.fixture
+def speedups() -> Any:
+    """floe-speedups' C decoder; tests that need it are skipped without it, unless
+    ``FLOE_REQUIRE_SPEEDUPS=1`` (as ``.ci/run`` sets), when they fail instead."""
+    from floe_core import _speedups
+
+    module = _speedups.accelerator()
+    if module is None:
+        message = "floe-speedups (the optional C decoder) is not installed: make install builds it"
+        if os.environ.get(REQUIRE_SPEEDUPS_ENV):
+            pytest.fail(message)
+        pytest.skip(message)
+    return module
 
 
 @pytest.fixture

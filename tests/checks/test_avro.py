@@ -23,7 +23,7 @@ def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     from floe_core.monitoring.checks import _avro
 
     if request.param == "c":
-        assert _speedups.accelerator() is not None, "floe-speedups is not installed"
+        request.getfixturevalue("speedups")
     else:
         monkeypatch.setattr(_speedups, "_accelerated", None)
     if request.param == "pure-python":
