@@ -3,12 +3,14 @@
 pyiceberg decodes every field of every manifest entry into objects, after resolving the file's
 schema against its own (about a millisecond per schema, then tens of microseconds per entry).
 floe needs a handful of fields per entry: ``read_records`` decodes only the fields named by
-Iceberg field id in a ``Projection`` and skips every other value by its writer schema, with
-a reader generated once per (writer schema, projection) (``_avro_compile``). The primitives
-are pyiceberg's own binary decoder (compiled when pyiceberg ships its Cython extension). Its
-compiled ``read``/``read_bytes`` in pyiceberg 0.12 take a length from the data without
-checking it against the end of the buffer (fixed upstream after apache/iceberg-python#3952),
-so every length read here is checked before the bytes are taken.
+Iceberg field id in a ``Projection`` and skips every other value by its writer schema. Once
+per (writer schema, projection) it builds a plan that the C decoder of the optional
+floe-speedups distribution follows (``_avro_plan``), or, without it, generates a Python reader
+(``_avro_compile``) over pyiceberg's own binary decoder (compiled when pyiceberg ships its
+Cython extension). That decoder's ``read``/``read_bytes`` in pyiceberg 0.12 take a length from
+the data without checking it against the end of the buffer (fixed upstream after
+apache/iceberg-python#3952), so every length read here is checked before the bytes are taken,
+in both decoders; a differential fuzz test holds them to the same answers.
 
 The format (https://avro.apache.org/docs/1.11.1/specification/#object-container-files): the
 magic ``Obj\\x01``, a metadata map holding the writer schema and codec, a 16-byte sync marker,
