@@ -100,6 +100,11 @@ def test_a_decompressor_is_called_per_block_and_must_return_bytes() -> None:
         (container([b"\xff" * 11]), len(HEADER), (LONG,), "longer than 10 bytes"),
         (container([long(1)]), len(HEADER), (99,), "opcode 99"),
         (container([long(1)]), len(HEADER), (RECORD, ((None, (99,)),)), "opcode 99"),
+        (container([long(1)]), len(HEADER), (RECORD, ((1, "long"),)), "not a tuple"),
+        (container([long(1)]), len(HEADER), (RECORD, ((1,),)), "not a tuple \\(key, plan\\)"),
+        (container([long(1)]), len(HEADER), (ARRAY,), "lacks its arguments"),
+        (container([long(1)]), len(HEADER), (UNION, [(LONG,)]), "parts are not a tuple"),
+        (container([long(1)]), len(HEADER), (7, -1), "non-negative"),
     ],
 )  # fmt: skip
 def test_damage_and_bad_plans_raise_value_error(

@@ -398,6 +398,93 @@ static int skip(PyObject *plan, Buf *b, int depth) {
     }
 }
 
+#define MAX_PLAN_STEPS 100000
+
+static int valid_arg_count(PyObject *plan, Py_ssize_t need) {
+    if (PyTuple_GET_SIZE(plan) < need) {
+        return fail("a plan step lacks its arguments");
+    }
+    return 0;
+}
+
+/* Whether ``plan`` is a plan the decoder can follow without further checks: every step a
+ * tuple (opcode, arguments...) with the arguments its opcode needs. */
+static int valid(PyObject *plan, int depth, Py_ssize_t *steps) {
+    if (depth > MAX_DEPTH) {
+        return fail("the plan nests deeper than floe reads");
+    }
+    if (++*steps > MAX_PLAN_STEPS) {
+        return fail("the plan has too many steps");
+    }
+    if (!PyTuple_Check(plan) || PyTuple_GET_SIZE(plan) < 1 ||
+        !PyLong_CheckExact(PyTuple_GET_ITEM(plan, 0))) {
+        return fail("a plan step is not a tuple (opcode, arguments...)");
+    }
+    long op = op_of(plan);
+    PyObject *arg;
+    switch (op) {
+    case OP_NULL: case OP_BOOLEAN: case OP_LONG: case OP_FLOAT: case OP_DOUBLE:
+    case OP_BYTES: case OP_STRING: case OP_SKIP_BYTES:
+        return 0;
+    case OP_FIXED: case OP_SKIP_FIXED: case OP_SKIP_VARINTS:
+        if (valid_arg_count(plan, 2) < 0) {
+            return -1;
+        }
+        arg = PyTuple_GET_ITEM(plan, 1);
+        if (!PyLong_CheckExact(arg) || PyLong_AsSsize_t(arg) < 0) {
+            PyErr_Clear();
+            return fail("a plan step's size is not a non-negative int");
+        }
+        return 0;
+    case OP_ENUM:
+        if (valid_arg_count(plan, 2) < 0) {
+            return -1;
+        }
+        if (!PyTuple_Check(PyTuple_GET_ITEM(plan, 1))) {
+            return fail("an enum step's symbols are not a tuple");
+        }
+        return 0;
+    case OP_UNION: case OP_SKIP_UNION: case OP_SKIP_RECORD: case OP_RECORD:
+        if (valid_arg_count(plan, 2) < 0) {
+            return -1;
+        }
+        arg = PyTuple_GET_ITEM(plan, 1);
+        if (!PyTuple_Check(arg)) {
+            return fail("a plan step's parts are not a tuple");
+        }
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(arg); i++) {
+            PyObject *part = PyTuple_GET_ITEM(arg, i);
+            if (op == OP_RECORD) {
+                if (!PyTuple_Check(part) || PyTuple_GET_SIZE(part) != 2) {
+                    return fail("a record field is not a tuple (key, plan)");
+                }
+                PyObject *key = PyTuple_GET_ITEM(part, 0);
+                if (key != Py_None && PyObject_Hash(key) == -1) {
+                    return -1;
+                }
+                part = PyTuple_GET_ITEM(part, 1);
+            }
+            if (valid(part, depth + 1, steps) < 0) {
+                return -1;
+            }
+        }
+        return 0;
+    case OP_ARRAY: case OP_MAP: case OP_SKIP_BLOCKS:
+        if (valid_arg_count(plan, 2) < 0) {
+            return -1;
+        }
+        return valid(PyTuple_GET_ITEM(plan, 1), depth + 1, steps);
+    case OP_PAIRS:
+        if (valid_arg_count(plan, 3) < 0 || valid(PyTuple_GET_ITEM(plan, 1), depth + 1, steps) < 0) {
+            return -1;
+        }
+        return valid(PyTuple_GET_ITEM(plan, 2), depth + 1, steps);
+    default:
+        PyErr_Format(PyExc_ValueError, "plan opcode %ld does not exist", op);
+        return -1;
+    }
+}
+
 /* read_blocks(data, start, plan, decompress) -> list of the records of every block.
  *
  * ``start`` is where the header's sync marker begins; ``decompress`` is None for the null
@@ -412,6 +499,10 @@ static PyObject *read_blocks(PyObject *module, PyObject *args) {
         return NULL;
     }
     PyObject *records = NULL;
+    Py_ssize_t steps = 0;
+    if (valid(plan, 0, &steps) < 0) {
+        goto done;
+    }
     const unsigned char *base = data.buf;
     Buf file = {base, base + data.len};
     if (start < 0 || start > data.len || data.len - start < SYNC_SIZE) {
