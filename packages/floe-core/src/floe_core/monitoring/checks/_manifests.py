@@ -59,14 +59,6 @@ ENTRY: Projection = {
         )
     },
 }
-#: What the newest value of a column needs: no lower bounds, no file format.
-NEWEST: Projection = {
-    _STATUS: None,
-    _DATA_FILE: {
-        field_id: None
-        for field_id in (_CONTENT, _FILE_PATH, _RECORD_COUNT, _NULL_COUNTS, _UPPER_BOUNDS)
-    },
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,27 +112,21 @@ def read_manifest_list(io: FileIO, snapshot: Snapshot) -> list[Manifest]:
         return [Manifest(m.manifest_path, int(m.content)) for m in snapshot.manifests(io)]
 
 
-def read_live_files(
-    io: FileIO, manifest: Manifest, projection: Projection = ENTRY
-) -> list[LiveFile]:
-    """Data and delete files ``manifest`` lists as added or existing.
-
-    Only the fields of ``projection`` (``ENTRY``: all of them; ``NEWEST``) are read: the
-    others come back empty (no bounds, no format), unless pyiceberg had to read the file.
-    """
+def read_live_files(io: FileIO, manifest: Manifest) -> list[LiveFile]:
+    """Data and delete files ``manifest`` lists as added or existing."""
     data = _read_bytes(io, manifest.manifest_path)
     try:
         return [
             LiveFile(
                 f.get(_CONTENT, DATA),
                 f[_FILE_PATH],
-                f.get(_FILE_FORMAT, "").upper(),
+                f[_FILE_FORMAT].upper(),
                 f[_RECORD_COUNT],
                 f.get(_NULL_COUNTS),
                 f.get(_LOWER_BOUNDS),
                 f.get(_UPPER_BOUNDS),
             )
-            for entry in read_records(data, projection)
+            for entry in read_records(data, ENTRY)
             if entry[_STATUS] != _DELETED
             for f in (entry[_DATA_FILE],)
         ]
@@ -286,5 +272,5 @@ class ManifestSummaries:
         field_id, field_type = field.field_id, str(field.field_type)
         return self._columns.get_many(
             [(manifest.manifest_path, field_id, field_type) for manifest in manifests],
-            lambda position: summarize(read_live_files(io, manifests[position], NEWEST), field),
+            lambda position: summarize(read_live_files(io, manifests[position]), field),
         )
