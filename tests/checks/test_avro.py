@@ -326,3 +326,25 @@ def test_a_known_header_is_reused_only_for_the_same_bytes_and_projection() -> No
     assert len(_avro._headers) == 2  # the deflate file's header differs in its codec
     assert read_records(again, text) == [{2: "row 2"}, {2: "row 3"}]  # another projection
     assert len(_avro._headers) == 3
+
+
+def test_skipped_maps_of_different_values_are_each_skipped_by_their_own_type() -> None:
+    schema = {
+        "type": "record",
+        "name": "maps",
+        "fields": [
+            {"name": "counts", "type": {"type": "map", "values": "long"}, "field-id": 1},
+            {"name": "names", "type": {"type": "map", "values": "string"}, "field-id": 2},
+            {"name": "ratios", "type": {"type": "map", "values": "double"}, "field-id": 3},
+            {"name": "n", "type": "long", "field-id": 4},
+        ],
+    }
+    record = (
+        long(1) + string("a") + long(300) + long(0)
+        + long(2) + string("b") + string("bee") + string("c") + string("") + long(0)
+        + long(1) + string("r") + struct.pack("<d", 0.5) + long(0)
+        + long(42)
+    )  # fmt: skip
+    data = container(schema, [record])
+    assert read_records(data, {4: None}) == [{4: 42}]
+    assert read_records(data, {2: None, 4: None}) == [{2: {"b": "bee", "c": ""}, 4: 42}]

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from floe_core._speedups import accelerator
 from floe_core.monitoring.checks._avro_compile import compile_reader
 from floe_core.monitoring.checks._avro_helpers import Read, block_count, check_count
+from floe_core.monitoring.checks._avro_helpers import _bytes as read_bytes
+from floe_core.monitoring.checks._avro_helpers import _fixed as fixed_reader
 from floe_core.monitoring.checks._avro_plan import Plan, Unplannable, plan_reader
 from floe_core.monitoring.checks._avro_schema import AvroError, Projection
 
@@ -47,19 +49,7 @@ SYNC_SIZE = 16
 Record = dict[int, Any]
 
 
-def _read_bytes(decoder: BinaryDecoder, end: int) -> bytes:
-    size = decoder.read_int()
-    if size < 0 or decoder.tell() + size > end:
-        raise AvroError(f"a value of {size} bytes runs past the end of the data")
-    return decoder.read(size)
-
-
-def _read_fixed(decoder: BinaryDecoder, end: int, size: int) -> bytes:
-    if decoder.tell() + size > end:
-        raise AvroError(f"a fixed value of {size} bytes runs past the end of the data")
-    return decoder.read(size)
-
-
+_read_sync = fixed_reader(SYNC_SIZE)
 _KEPT_META = (b"avro.schema", b"avro.codec")
 Decompress = Callable[[bytes], bytes]
 
@@ -69,8 +59,8 @@ def _header_meta(decoder: BinaryDecoder, end: int) -> dict[bytes, bytes]:
     meta: dict[bytes, bytes] = {}
     while count := block_count(decoder, end):
         for _ in range(count):
-            key = _read_bytes(decoder, end)
-            value = _read_bytes(decoder, end)
+            key = read_bytes(decoder, end)
+            value = read_bytes(decoder, end)
             if key in _KEPT_META:
                 meta[key] = value
     return meta
@@ -207,8 +197,8 @@ def decoder_class() -> Callable[[bytes], BinaryDecoder]:
 def read_records(data: bytes, projection: Projection) -> list[Record]:
     """The records of the Avro container ``data``, with only the ``projection``'s fields.
 
-    Readers are compiled once per (writer schema, projection object): pass the same
-    ``projection`` object each time, such as a module-level constant.
+    Readers are planned or compiled once per (writer schema, projection object): pass the
+    same ``projection`` object each time, such as a module-level constant.
     """
     if not data.startswith(MAGIC):
         raise AvroError("not an Avro object container file (bad magic bytes)")
@@ -216,7 +206,7 @@ def read_records(data: bytes, projection: Projection) -> list[Record]:
         if header.projection is projection and data.startswith(header.prefix):
             break
     else:
-        decoder = (_new_decoder or decoder_class())(data)
+        decoder = decoder_class()(data)
         decoder.skip(len(MAGIC))
         try:
             header = _parse_header(data, decoder, projection)
@@ -238,14 +228,14 @@ def read_records(data: bytes, projection: Projection) -> list[Record]:
 
 def _read_blocks(data: bytes, header: _Header) -> list[Record]:
     """The blocks after ``header``, decoded by generated Python."""
-    new_decoder = _new_decoder or decoder_class()
+    new_decoder = decoder_class()
     decoder, end = new_decoder(data), len(data)
     read, decompress = header.reader.read, header.decompress
     assert read is not None
     records: list[Record] = []
     try:
         decoder.skip(len(header.prefix))
-        sync = _read_fixed(decoder, end, SYNC_SIZE)
+        sync = _read_sync(decoder, end)
         while decoder.tell() < end:
             count = decoder.read_int()
             size = decoder.read_int()

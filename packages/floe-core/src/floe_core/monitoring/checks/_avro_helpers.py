@@ -177,6 +177,14 @@ def _skip_int_bytes_pairs(decoder: BinaryDecoder, end: int) -> None:
             _skip_bytes(decoder, end)
 
 
+def _skip_map(decoder: BinaryDecoder, end: int, value: Read) -> None:
+    """Moves past a map with string keys, each value by ``value``."""
+    while (count := _items_to_skip(decoder, end)) != 0:
+        for _ in range(count or 0):
+            _skip_bytes(decoder, end)
+            value(decoder, end)
+
+
 def _list(decoder: BinaryDecoder, end: int, item: Read) -> list[Any]:
     items: list[Any] = []
     while count := block_count(decoder, end):

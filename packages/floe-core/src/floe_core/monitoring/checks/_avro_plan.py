@@ -12,6 +12,8 @@ keys). Skipping: ``(SKIP_VARINTS, n)``, ``SKIP_BYTES``, ``(SKIP_FIXED, size)``,
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from floe_core.monitoring.checks._avro_schema import (
@@ -124,20 +126,13 @@ class _Planner(SchemaTypes):
             return (SKIP_BLOCKS, (SKIP_RECORD, ((SKIP_BYTES,), self.skip(schema["values"]))))
         raise AvroError(f"unsupported Avro type {schema!r}")
 
-    def entered(self, schema: Any) -> _Entered:
-        return _Entered(self.open, id(schema))
-
-
-class _Entered:
-    """Marks a record as being planned; entering it again means the schema recurses."""
-
-    def __init__(self, open_records: set[int], key: int) -> None:
-        self.open, self.key = open_records, key
-
-    def __enter__(self) -> None:
-        if self.key in self.open:
+    @contextlib.contextmanager
+    def entered(self, schema: Any) -> Iterator[None]:
+        """Marks a record as being planned; entering it again means the schema recurses."""
+        if id(schema) in self.open:
             raise Unplannable("the schema is recursive")
-        self.open.add(self.key)
-
-    def __exit__(self, *exc: object) -> None:
-        self.open.discard(self.key)
+        self.open.add(id(schema))
+        try:
+            yield
+        finally:
+            self.open.discard(id(schema))
