@@ -35,6 +35,10 @@ class RuleError(Exception):
         super().__init__(message)
 
 
+class OutOfBounds(RuleError):
+    """A value lay outside the range a bitmap was sized by: the file's bounds were wrong."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """How much of the machine DuckDB may use."""
@@ -127,6 +131,8 @@ class Engine:
         sql = f"SELECT count(*), {', '.join(measures) or '0'} FROM {quote_ident(self.relation)}"
         try:
             [row] = self.con.execute(sql, params).fetchall()
+        except duckdb.OutOfRangeException as exc:  # its message quotes the value: withheld
+            raise OutOfBounds("scan_failed", _safe(exc, "the scan failed")) from None
         except duckdb.Error as exc:
             raise RuleError("scan_failed", _safe(exc, "the scan failed")) from None
         finally:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from floe_core.plugins.quality import Metric, QualityRule, RuleResult, RuleType
 from floe_core.quality.columns import Column
-from floe_core.quality.engine import Engine, RuleError, Settings
+from floe_core.quality.engine import Engine, OutOfBounds, RuleError, Settings
 from floe_core.quality.metadata import Facts
-from floe_core.quality.ranges import disjoint_groups
+from floe_core.quality.ranges import bitmap_range, disjoint_groups
 from floe_core.quality.source import Source, choose_source
 from floe_core.quality.sql import Params, column_sql, measure_sql
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -83,12 +86,22 @@ def _library_pass(
             done[index] = RuleResult.not_evaluated(rule, exc.reason, str(exc))
     if not measured:
         return done
-    split = _split_duplicates(engine, facts, measured, columns)
+    bitmaps = _bitmaps(facts, measured, columns)
+    split = _split_duplicates(engine, facts, [m for m in measured if m[0] not in bitmaps], columns)
     measured = [(i, r) for i, r in measured if i not in split]
-    params = Params()
-    measures = [measure_sql(rule, columns, params) for _, rule in measured]
     try:
-        rows, counts = engine.aggregate(measures, params.values)
+        try:
+            rows, counts = _aggregate(engine, measured, columns, bitmaps)
+        except OutOfBounds:
+            if not bitmaps:
+                raise
+            # A writer recorded bounds that do not enclose its values: count by hashing.
+            log.warning(
+                "table %s: a data file's column bounds do not enclose its values; "
+                "duplicates are counted again by hashing",
+                ".".join(engine.table.name()),
+            )
+            rows, counts = _aggregate(engine, measured, columns, {})
         for index, (rule, groups) in split.items():
             column = column_sql(columns[rule.element or ""].parts)
             measured.append((index, rule))
@@ -100,6 +113,30 @@ def _library_pass(
         value = (100.0 * count / rows if rows else 0.0) if rule.percent else count
         done[index] = RuleResult.judged(rule, value, "scan")
     return done
+
+
+def _aggregate(
+    engine: Engine,
+    measured: list[tuple[int, QualityRule]],
+    columns: dict[str, Column],
+    bitmaps: dict[int, tuple[int, int]],
+) -> tuple[int, list[float]]:
+    params = Params()
+    measures = [measure_sql(rule, columns, params, bitmaps.get(i)) for i, rule in measured]
+    return engine.aggregate(measures, params.values)
+
+
+def _bitmaps(
+    facts: Facts, measured: list[tuple[int, QualityRule]], columns: dict[str, Column]
+) -> dict[int, tuple[int, int]]:
+    """The value range of each property-level duplicateValues rule countable in a bitmap."""
+    found = {}
+    for index, rule in measured:
+        if rule.metric is Metric.DUPLICATE_VALUES and rule.element is not None:
+            span = bitmap_range(facts.data_files, columns[rule.element])
+            if span is not None:
+                found[index] = span
+    return found
 
 
 def _split_duplicates(

@@ -12,7 +12,9 @@ Definitions, each a count of rows (``percent`` divides by the row count, times 1
 - ``invalidValues``: non-null rows not among ``arguments.validValues`` or not matching
   ``arguments.pattern`` (a RE2 search; anchor it with ``^...$`` to match the whole value).
 - ``duplicateValues``: non-null rows whose value already occurred, ``count - count distinct``;
-  at object level over ``arguments.properties`` together (nulls compare equal there).
+  at object level over ``arguments.properties`` together (nulls compare equal there). Given
+  the range every value lies in (see ``ranges``), the distinct values of an integer column
+  are the bits set in a bitmap of that range.
 - ``rowCount``: rows.
 """
 
@@ -110,8 +112,18 @@ def _in_list(column: str, kind: str, values: tuple[Scalar, ...], params: Params)
     return f"coalesce({subject} IN ({', '.join(params.add(v) for v in usable)}), false)"
 
 
-def measure_sql(rule: QualityRule, columns: dict[str, Column], params: Params) -> str:
-    """The aggregate counting ``rule``'s rows; ``columns`` resolves the names the rule uses."""
+def measure_sql(
+    rule: QualityRule,
+    columns: dict[str, Column],
+    params: Params,
+    bitmap: tuple[int, int] | None = None,
+) -> str:
+    """The aggregate counting ``rule``'s rows; ``columns`` resolves the names the rule uses.
+
+    ``bitmap``: the (lowest, highest) value of a property-level duplicateValues rule's integer
+    column, to count its distinct values in a bitmap; a value outside it makes DuckDB raise
+    ``OutOfRangeException``.
+    """
     metric = rule.metric
     if metric is Metric.ROW_COUNT:
         return "count(*)"
@@ -123,6 +135,9 @@ def measure_sql(rule: QualityRule, columns: dict[str, Column], params: Params) -
     column, kind = column_sql(resolved.parts), _kind(resolved.type)
     if metric is Metric.NULL_VALUES:
         return f"count(*) - count({column})"
+    if metric is Metric.DUPLICATE_VALUES and bitmap is not None:
+        low, high = (int(bound) for bound in bitmap)  # integers from metadata, never text
+        return f"count({column}) - coalesce(bit_count(bitstring_agg({column}, {low}, {high})), 0)"
     if metric is Metric.DUPLICATE_VALUES:
         return f"count({column}) - count(DISTINCT {column})"
     if metric is Metric.MISSING_VALUES:
