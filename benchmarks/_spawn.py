@@ -1,15 +1,22 @@
-"""Run one command and measure that process alone: exit code, wall and CPU time, peak RSS.
+"""Run one command and measure it: exit code, wall and CPU time, peak RSS.
 
 Used as a script, ``python _spawn.py STDOUT_FILE STDERR_FILE COMMAND...``, which prints the
 figures as JSON. The benchmark does not spawn the command itself because Linux carries the
 spawning process's peak RSS across ``exec`` into the child's ``ru_maxrss``; the benchmark
 process holds hundreds of MiB, this one a few.
+
+The wall time ends when the command exits. CPU time and peak RSS count every process it
+started as well (floe's DuckDB worker, which exits right after floe): the launcher is a child
+subreaper, so such processes become its own children when the command exits, and it reaps them
+and adds their CPU time and their peak RSS. The sum of peaks is an upper bound of the memory
+the processes held at once.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -21,12 +28,16 @@ from typing import Any
 
 @dataclass(frozen=True)
 class ProcessRun:
-    """One finished process: exit code, wall and CPU seconds, peak RSS, captured output."""
+    """One finished command: exit code, wall and CPU seconds, peak RSS, captured output.
+
+    CPU and peak RSS add up every process the command ran (``processes``).
+    """
 
     exit_code: int
     wall: float
     cpu: float
     max_rss_kib: int
+    processes: int
     stdout: str
     stderr: str
 
@@ -89,16 +100,56 @@ def _launch(stdout: str, stderr: str, argv: list[str]) -> dict[str, float | int]
             (os.POSIX_SPAWN_DUP2, out.fileno(), 1),
             (os.POSIX_SPAWN_DUP2, err.fileno(), 2),
         ]
+        _become_subreaper()
         started = time.monotonic()
         pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
         _, status, usage = os.wait4(pid, 0)
         wall = time.monotonic() - started
+        cpu, rss, processes = usage.ru_utime + usage.ru_stime, usage.ru_maxrss, 1
+        for other in _orphans():
+            cpu += other.ru_utime + other.ru_stime
+            rss += other.ru_maxrss
+            processes += 1
     return {
         "exit_code": os.waitstatus_to_exitcode(status),
         "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "max_rss_kib": usage.ru_maxrss,
+        "cpu": cpu,
+        "max_rss_kib": rss,
+        "processes": processes,
     }
+
+
+def _become_subreaper() -> None:
+    """Adopt the command's orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(36, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def _orphans(timeout: float = 30.0) -> list[os.struct_rusage]:
+    """The usage of every adopted process, once each has exited (killed after ``timeout``)."""
+    usages = []
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, _, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            return usages
+        if pid:
+            usages.append(usage)
+        elif time.monotonic() > deadline:
+            _kill_children()
+        else:
+            time.sleep(0.002)
+
+
+def _kill_children() -> None:
+    for task in os.listdir("/proc/self/task"):
+        children = Path(f"/proc/self/task/{task}/children").read_text().split()
+        for child in children:
+            os.kill(int(child), signal.SIGKILL)
 
 
 if __name__ == "__main__":

@@ -141,6 +141,11 @@ def check(
       floe sla check contracts/orders.yaml --check freshness --format json
       floe sla check contracts/orders.yaml --manifest prod.yaml --fail-on warning
     """
+    if not checks or {"quality", "availability"} & set(checks):
+        from floe_core.duckdb_worker.client import prestart
+
+        prestart()  # DuckDB starts on another core while floe reads the contract and table
+
     import asyncio
 
     from floe_core.cli.output import make_output

@@ -1,7 +1,9 @@
-"""The built-in compute plugin: DuckDB, in process.
+"""The built-in compute plugin: DuckDB, where floe runs it (its worker process, by default).
 
 ``config.database`` is ``:memory:`` (the default) or a DuckDB file; ``config.settings`` are
-handed to ``duckdb.connect(config=...)`` (``threads``, ``memory_limit``, ...).
+handed to ``duckdb.connect(config=...)`` (``threads``, ``memory_limit``, ...). The probe opens
+the database in floe's DuckDB worker process, the one quality scans use
+(``floe_core.duckdb_worker``), or in this process when ``FLOE_DUCKDB_WORKER=0``.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class DuckDBComputeConfig(BaseModel):
 
 
 class DuckDBComputePlugin(ComputePlugin):
-    """DuckDB in this process; ``validate_connection`` opens a connection and queries it."""
+    """DuckDB; ``validate_connection`` opens the database where floe runs DuckDB, queries it."""
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(config)
@@ -57,35 +59,32 @@ class DuckDBComputePlugin(ComputePlugin):
 
     @property
     def description(self) -> str:
-        return "DuckDB, in process"
+        return "DuckDB, in floe's DuckDB worker process"
 
     @classmethod
     def get_config_schema(cls) -> type[DuckDBComputeConfig]:
         return DuckDBComputeConfig
 
     def validate_connection(self) -> ConnectionResult:
-        try:
-            import duckdb
-        except ImportError as exc:
-            return ConnectionResult(
-                status=HealthState.UNHEALTHY,
-                latency_ms=0.0,
-                message=f"duckdb cannot be imported ({exc}); install it: pip install duckdb",
-            )
+        from floe_core.duckdb_worker.client import run_probe
+        from floe_core.duckdb_worker.session import EngineError
+
         database = self.settings.database
         started = time.monotonic()
         try:
-            with duckdb.connect(
-                database, read_only=self.settings.read_only, config=dict(self.settings.settings)
-            ) as connection:
-                answer = connection.execute(PROBE_QUERY).fetchone()
-        except duckdb.Error as exc:
+            answer, version = run_probe(
+                database, self.settings.read_only, dict(self.settings.settings), PROBE_QUERY
+            )
+        except ImportError as exc:
+            return _cannot_import(exc, started)
+        except EngineError as exc:
+            if exc.kind in ("ImportError", "ModuleNotFoundError"):
+                return _cannot_import(exc, started)
             return ConnectionResult(
                 status=HealthState.UNHEALTHY,
                 latency_ms=_ms_since(started),
                 message=self.scrub(
-                    f"DuckDB could not open database {database!r} and query it: "
-                    f"{type(exc).__name__}: {exc}"
+                    f"DuckDB could not open database {database!r} and query it: {exc.kind}: {exc}"
                 ),
             )
         latency = _ms_since(started)
@@ -98,8 +97,16 @@ class DuckDBComputePlugin(ComputePlugin):
         return ConnectionResult(
             status=HealthState.HEALTHY,
             latency_ms=latency,
-            message=f"DuckDB {duckdb.__version__} answered in {latency:.1f} ms",
+            message=f"DuckDB {version} answered in {latency:.1f} ms",
         )
+
+
+def _cannot_import(exc: Exception, started: float) -> ConnectionResult:
+    return ConnectionResult(
+        status=HealthState.UNHEALTHY,
+        latency_ms=_ms_since(started),
+        message=f"duckdb cannot be imported ({exc}); install it: pip install duckdb",
+    )
 
 
 def _ms_since(started: float) -> float:

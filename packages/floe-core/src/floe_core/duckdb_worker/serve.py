@@ -1,0 +1,121 @@
+"""The worker process: ``python -m floe_core.duckdb_worker.serve``, spoken to on stdin/stdout.
+
+A request is ``(request_id, operation, arguments)``; each runs on a thread of its own, and its
+reply ``(request_id, ("ok", value))`` or ``(request_id, ("error", kind, message))`` is written
+when it finishes, in whatever order. ``open`` returns a session id that later operations
+name. The worker imports DuckDB before it reads its first request, and exits when its stdin
+closes: when floe closes it, or when floe's process ends in any way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import IO, Any
+
+from floe_core.duckdb_worker._frames import read_frame, write_frame
+from floe_core.duckdb_worker.session import (
+    SETTABLE,
+    EngineError,
+    Session,
+    duckdb_version,
+    probe,
+)
+
+#: Requests in progress at once; more wait for a free thread.
+MAX_CONCURRENT = 16
+
+
+class Server:
+    """Runs requests against sessions by id; replies through ``reply``."""
+
+    def __init__(self, out: IO[bytes], pool: ThreadPoolExecutor) -> None:
+        self._out = out
+        self._pool = pool
+        self._write_lock = threading.Lock()
+        self._sessions: dict[int, Session] = {}
+        self._ids = itertools.count(1)
+        # Creating a database costs tens of milliseconds: one is made ahead, while idle.
+        self._spare: Future[Session] | None = None
+        self._spare_lock = threading.Lock()
+
+    def make_spare(self) -> None:
+        """Create a database now for the next ``open`` to take."""
+        with self._spare_lock:
+            self._spare = self._pool.submit(Session, {})
+
+    def _new_session(self, config: dict[str, Any]) -> Session:
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        if spare is None or not set(config) <= SETTABLE:
+            return Session(config)
+        self.make_spare()
+        try:
+            session = spare.result()
+        except EngineError:
+            return Session(config)
+        try:
+            return session.configure(config)
+        except BaseException:
+            session.close()
+            raise
+
+    def handle(self, request_id: int, operation: str, arguments: dict[str, Any]) -> None:
+        try:
+            reply: tuple[Any, ...] = ("ok", self._run(operation, arguments))
+        except EngineError as exc:
+            reply = ("error", exc.kind, str(exc))
+        except Exception as exc:  # a bug or a bad request: reported, the worker lives on
+            reply = ("error", type(exc).__name__, str(exc))
+        with self._write_lock:
+            write_frame(self._out, (request_id, reply))
+
+    def _run(self, operation: str, arguments: dict[str, Any]) -> Any:
+        if operation == "version":
+            return duckdb_version()
+        if operation == "probe":
+            return probe(**arguments)
+        if operation == "open":
+            session_id = next(self._ids)
+            self._sessions[session_id] = self._new_session(arguments["config"])
+            return session_id
+        session_id = arguments.pop("session")
+        if operation == "close":
+            session = self._sessions.pop(session_id, None)
+            if session is not None:
+                session.close()
+            return None
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise EngineError("ConnectionException", f"no open DuckDB session {session_id}")
+        if operation not in ("execute", "statement_types", "view_parquet"):
+            raise ValueError(f"unknown operation {operation!r}")
+        return getattr(session, operation)(**arguments)
+
+
+def main() -> None:
+    """Serve requests until stdin closes."""
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but frames may reach the reply pipe
+    pool = ThreadPoolExecutor(MAX_CONCURRENT, thread_name_prefix="floe-duckdb")
+    server = Server(replies, pool)
+    try:
+        duckdb_version()  # import DuckDB now, before floe needs it
+    except ImportError:
+        pass  # each request will say so
+    else:
+        server.make_spare()
+    while True:
+        try:
+            request_id, operation, arguments = read_frame(requests)
+        except EOFError:
+            break
+        pool.submit(server.handle, request_id, operation, arguments)
+    os._exit(0)  # floe has gone: do not wait for queries nobody will read
+
+
+if __name__ == "__main__":
+    main()
