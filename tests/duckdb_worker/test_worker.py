@@ -179,3 +179,18 @@ def test_a_worker_that_cannot_start_is_an_engine_error(monkeypatch: pytest.Monke
         open_session({})
     assert client.ENV_SWITCH in str(exc.value)
     client.prestart()  # says nothing, raises nothing: the error comes when DuckDB is needed
+
+
+def test_a_worker_that_died_between_requests_is_replaced_for_a_new_session() -> None:
+    dead = shared_worker()
+    dead.call("version")
+    os.kill(dead.pid, signal.SIGKILL)
+    time.sleep(0.05)  # dead, but perhaps not yet noticed
+
+    session = open_session({})
+    try:
+        assert session.execute("SELECT 1")[0] == [(1,)]
+    finally:
+        session.close()
+    assert client.run_probe(":memory:", False, {}, "SELECT 3")[0] == (3,)
+    assert shared_worker().pid != dead.pid

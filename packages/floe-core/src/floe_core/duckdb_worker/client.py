@@ -72,14 +72,11 @@ class Worker:
         """Whether the worker can still take requests."""
         return self._gone is None
 
-    def call(self, operation: str, timeout: float | None = None, **arguments: Any) -> Any:
+    def call(self, operation: str, **arguments: Any) -> Any:
         """Run ``operation`` in the worker and return its value; raise its ``EngineError``."""
         pending = _Pending()
-        request_id = self._send(operation, arguments, pending)
-        if not pending.done.wait(timeout):
-            with self._lock:
-                self._pending.pop(request_id, None)
-            raise EngineError("Timeout", f"the DuckDB worker did not answer within {timeout}s")
+        self._send(operation, arguments, pending)
+        pending.done.wait()
         if pending.reply[0] == "ok":
             return pending.reply[1]
         _, kind, message = pending.reply
@@ -89,7 +86,7 @@ class Worker:
         """Start ``operation`` in the worker without waiting for (or reading) its reply."""
         self._send(operation, arguments, None)
 
-    def _send(self, operation: str, arguments: dict[str, Any], pending: _Pending | None) -> int:
+    def _send(self, operation: str, arguments: dict[str, Any], pending: _Pending | None) -> None:
         with self._lock:
             if self._gone is not None:
                 raise EngineError(WORKER_EXITED, self._gone)
@@ -101,8 +98,8 @@ class Worker:
                 write_frame(self._process.stdin, (request_id, operation, arguments))
             except (OSError, ValueError):
                 self._pending.pop(request_id, None)
-                raise EngineError(WORKER_EXITED, "the DuckDB worker process is gone") from None
-        return request_id
+                self._gone = self._gone or "the DuckDB worker process is gone"
+                raise EngineError(WORKER_EXITED, self._gone) from None
 
     def close(self) -> None:
         """Let the worker finish: it exits once its stdin closes."""
@@ -177,8 +174,7 @@ class RemoteSession:
     """A DuckDB database in the worker; the same operations as ``Session``."""
 
     def __init__(self, config: dict[str, Any]) -> None:
-        self._worker = shared_worker()
-        self._id: int | None = self._worker.call("open", config=config)
+        self._worker, self._id = _first_call("open", config=config)
 
     def _call(self, operation: str, **arguments: Any) -> Any:
         if self._id is None:
@@ -228,7 +224,19 @@ def run_probe(
         from floe_core.duckdb_worker.session import probe
 
         return probe(database, read_only, config, query)
-    answer: tuple[Any, str] = shared_worker().call(
+    _, answer = _first_call(
         "probe", database=database, read_only=read_only, config=config, query=query
     )
-    return answer
+    return answer  # type: ignore[no-any-return]
+
+
+def _first_call(operation: str, **arguments: Any) -> tuple[Worker, Any]:
+    """``operation`` on the shared worker, on a new one if that one has just exited."""
+    worker = shared_worker()
+    try:
+        return worker, worker.call(operation, **arguments)
+    except EngineError as exc:
+        if exc.kind != WORKER_EXITED:
+            raise
+    worker = shared_worker()  # one that died between requests is replaced once
+    return worker, worker.call(operation, **arguments)

@@ -13,6 +13,7 @@ import itertools
 import os
 import sys
 import threading
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
@@ -27,6 +28,8 @@ from floe_core.duckdb_worker.session import (
 
 #: Requests in progress at once; more wait for a free thread.
 MAX_CONCURRENT = 16
+#: In-memory databases kept ready: one for a quality scan, one for an availability probe.
+SPARES = 2
 
 
 class Server:
@@ -38,23 +41,25 @@ class Server:
         self._write_lock = threading.Lock()
         self._sessions: dict[int, Session] = {}
         self._ids = itertools.count(1)
-        # Creating a database costs tens of milliseconds: one is made ahead, while idle.
-        self._spare: Future[Session] | None = None
+        # Creating a database costs tens of milliseconds: a few are made ahead, while idle.
+        self._spares: deque[Future[Session]] = deque()
         self._spare_lock = threading.Lock()
 
-    def make_spare(self) -> None:
-        """Create a database now for the next ``open`` to take."""
+    def make_spares(self) -> None:
+        """Create databases for the next ``open`` and ``probe`` requests to take."""
         with self._spare_lock:
-            self._spare = self._pool.submit(Session, {})
+            while len(self._spares) < SPARES:
+                self._spares.append(self._pool.submit(_warm_session))
 
     def _new_session(self, config: dict[str, Any]) -> Session:
-        with self._spare_lock:
-            spare, self._spare = self._spare, None
-        if spare is None or not set(config) <= SETTABLE:
+        """A new in-memory database configured by ``config``: a spare, if it can be one."""
+        if not set(config) <= SETTABLE:
             return Session(config)
-        self.make_spare()
+        with self._spare_lock:
+            spare = self._spares.popleft() if self._spares else None
+        self.make_spares()
         try:
-            session = spare.result()
+            session = spare.result() if spare is not None else Session({})
         except EngineError:
             return Session(config)
         try:
@@ -62,6 +67,16 @@ class Server:
         except BaseException:
             session.close()
             raise
+
+    def _probe(self, database: str, read_only: bool, config: dict[str, Any], query: str) -> Any:
+        if database != ":memory:" or read_only or not set(config) <= SETTABLE:
+            return probe(database, read_only, config, query)
+        session = self._new_session(config)
+        try:
+            rows, _ = session.execute(query, limit=1)
+        finally:
+            session.close()
+        return (rows[0] if rows else None), duckdb_version()
 
     def handle(self, request_id: int, operation: str, arguments: dict[str, Any]) -> None:
         try:
@@ -77,7 +92,7 @@ class Server:
         if operation == "version":
             return duckdb_version()
         if operation == "probe":
-            return probe(**arguments)
+            return self._probe(**arguments)
         if operation == "open":
             session_id = next(self._ids)
             self._sessions[session_id] = self._new_session(arguments["config"])
@@ -96,6 +111,13 @@ class Server:
         return getattr(session, operation)(**arguments)
 
 
+def _warm_session() -> Session:
+    """A new database that has run a query: DuckDB's first query sets up what later ones use."""
+    session = Session({})
+    session.execute("SELECT count(*) FROM range(1000)")
+    return session
+
+
 def main() -> None:
     """Serve requests until stdin closes."""
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
@@ -107,7 +129,7 @@ def main() -> None:
     except ImportError:
         pass  # each request will say so
     else:
-        server.make_spare()
+        server.make_spares()
     while True:
         try:
             request_id, operation, arguments = read_frame(requests)

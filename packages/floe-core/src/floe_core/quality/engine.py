@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from floe_core.duckdb_worker.client import RemoteSession, open_session
+from floe_core.duckdb_worker.client import WORKER_EXITED, RemoteSession, open_session
 from floe_core.duckdb_worker.session import EngineError, Session
 from floe_core.quality.columns import Column
 from floe_core.quality.source import Source, cheapest_column
@@ -25,8 +25,14 @@ from floe_core.quality.sql import bind_placeholders, quote_ident, quote_literal
 if TYPE_CHECKING:
     from pyiceberg.table import Table
 
-# DuckDB errors whose text is about the query, never about row values.
-_QUERY_ERRORS = ("ParserException", "BinderException", "CatalogException", "PermissionException")
+# Errors whose text is about the query (or floe's own worker), never about row values.
+_QUERY_ERRORS = (
+    "ParserException",
+    "BinderException",
+    "CatalogException",
+    "PermissionException",
+    WORKER_EXITED,
+)
 
 
 class RuleError(Exception):
