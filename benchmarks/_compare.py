@@ -27,13 +27,15 @@ from _compare_rows import (
     shape,
     summary_rows,
 )
-from _contracts import CompareInputs, write_inputs
+from _contracts import FAILING_LATENCY, CompareInputs, write_inputs
 from _datacontract import REQUIREMENTS, VENV, DataContractCli, could_not_run, ensure_datacontract
 from _datacontract import read_report as read_datacontract_report
 from _outcomes import Agreement, compare, datacontract_outcomes, floe_outcomes
 from _report import Section
 from _spawn import ProcessRun, floe_environment, floe_report, measure
 from _tables import CachedTable, ensure_orders
+
+DEFAULT_TOLERANCE_S = 60  # floe's clock_skew_tolerance_seconds, which the manifest leaves as is
 
 FLOE = Path(sys.executable).parent / "floe"
 
@@ -109,7 +111,7 @@ def _compare_one(cached: CachedTable, cli: DataContractCli, repeat: int, section
                 dc_once()
         failing: Agreement | None = None
         if dc.broken is None:
-            failing = _failing_agreement(inputs, floe_env, cli, output)
+            failing = _failing_agreement(cached, inputs, floe_env, cli, output)
     agreement = compare(floe.outcomes, dc.outcomes)
     section.rows.extend(summary_rows(cached, floe, dc, agreement, failing))
     if dc.broken is None and not agreement.ok:
@@ -153,9 +155,14 @@ def _compare_one(cached: CachedTable, cli: DataContractCli, repeat: int, section
 
 
 def _failing_agreement(
-    inputs: CompareInputs, floe_env: dict[str, str], cli: DataContractCli, output: Path
+    cached: CachedTable,
+    inputs: CompareInputs,
+    floe_env: dict[str, str],
+    cli: DataContractCli,
+    output: Path,
 ) -> Agreement:
     """Both tools once on the contracts whose every threshold the data breaks."""
+    _wait_until_stale(cached)
     argv = [str(FLOE), "sla", "check", str(inputs.failing_floe_contract)]
     argv += ["--manifest", str(inputs.manifest), "--format", "json"]
     failing_report = floe_report(measure(argv, floe_env))
@@ -163,6 +170,24 @@ def _failing_agreement(
     run = measure(cli.test_argv(inputs.failing_datacontract_contract, output), cli.environment())
     dc_report = _datacontract_report(run, output)
     return compare(floe_outcomes(failing_report), datacontract_outcomes(dc_report))
+
+
+def _wait_until_stale(cached: CachedTable) -> None:
+    """Wait until the newest row breaks the failing latency for floe too.
+
+    floe forgives ``clock_skew_tolerance_seconds`` (60 s by default) beyond a freshness SLA,
+    datacontract-cli nothing: a table generated moments ago can be too old for one tool and
+    not yet for the other.
+    """
+    import time
+
+    threshold, unit = FAILING_LATENCY
+    seconds = threshold * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit] + DEFAULT_TOLERANCE_S
+    newest = datetime.fromisoformat(cached.newest_updated_at)
+    age = (datetime.now(newest.tzinfo) - newest).total_seconds()
+    if age <= seconds:
+        print(f"compare: waiting {seconds + 1 - age:.0f} s for the data to be stale for both tools")
+        time.sleep(seconds + 1 - age)
 
 
 def _warm_up(tool: Tool, once: Callable[[], None]) -> None:

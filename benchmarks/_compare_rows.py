@@ -56,9 +56,11 @@ class Tool:
     def brief(self) -> str:
         t = self.timings
         cpu = statistics.median(r.cpu for r in self.runs)
+        processes = max(r.processes for r in self.runs)
+        across = f" ({processes} processes, added up)" if processes > 1 else ""
         return (
             f"median {ms(t.median)}, min {ms(t.min)}, max {ms(t.max)} (n={len(self.runs)}); "
-            f"CPU {ms(cpu)}; peak RSS {self.peak_mib:.0f} MiB"
+            f"CPU {ms(cpu)}; peak RSS {self.peak_mib:.0f} MiB{across}"
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -70,6 +72,7 @@ class Tool:
                 **self.timings.as_dict(),
                 "cpu_s": [r.cpu for r in self.runs],
                 "max_rss_mib": [r.max_rss_kib / 1024 for r in self.runs],
+                "processes": [r.processes for r in self.runs],
                 "exit_codes": [r.exit_code for r in self.runs],
                 "self_reported_s": self.inner_s,
             }

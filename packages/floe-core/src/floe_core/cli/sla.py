@@ -141,19 +141,20 @@ def check(
       floe sla check contracts/orders.yaml --check freshness --format json
       floe sla check contracts/orders.yaml --manifest prod.yaml --fail-on warning
     """
+    from floe_core.contracts.loader import load_contract
+
+    manifest = manifest_at(manifest_path)
+    contract = load_contract(contract_file)
     if not checks or {"quality", "availability"} & set(checks):
         from floe_core.duckdb_worker.client import prestart
 
-        prestart()  # DuckDB starts on another core while floe reads the contract and table
+        prestart()  # DuckDB starts on another core while floe connects the catalog
 
     import asyncio
 
     from floe_core.cli.output import make_output
-    from floe_core.contracts.loader import load_contract
     from floe_core.state.url import resolve_state_url
 
-    manifest = manifest_at(manifest_path)
-    contract = load_contract(contract_file)
     state = None if no_persist else resolve_state_url(manifest)
     report = asyncio.run(_run_checks(manifest, contract, checks, state))
 
