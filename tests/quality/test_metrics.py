@@ -271,3 +271,14 @@ def test_every_metric_through_pyiceberg_with_positional_deletes_applied(lake: An
     assert got == expected
     [detail] = result.details["tables"]
     assert (detail["scans"], detail["source"]) == (1, "pyiceberg")
+
+
+def test_duckdb_in_floes_own_process_measures_the_same(
+    result: Any, lake: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLOE_DUCKDB_WORKER", "0")  # the result fixture ran in the worker
+
+    in_process = lake.quality(contract_with(CASES, lake))
+
+    assert in_process.details["rules"] == result.details["rules"]
+    assert in_process.details["tables"] == result.details["tables"]
