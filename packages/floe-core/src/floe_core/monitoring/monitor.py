@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,6 +67,7 @@ from floe_core.plugins.types import PluginType
 if TYPE_CHECKING:
     from datetime import date
 
+    from floe_core.monitoring.history import RunHistory
     from floe_core.reporting.model import SLAReport, WindowKind
     from floe_core.state.retention import RetentionResult
     from floe_core.state.store import ProbePoint, StateStore
@@ -275,14 +276,21 @@ class ContractMonitor:
                 return failed_run(check, ctx, unreachable)
             return await run_check(check, ctx, timeout)
 
-        runs = list(await asyncio.gather(*(one(self._checks[t]) for t in selected)))
+        # The history this run is judged against is read while the checks run.
+        history = self._read_history(registered, selected, config, now, probes, readable)
+        try:
+            runs = list(await asyncio.gather(*(one(self._checks[t]) for t in selected)))
+        except BaseException:
+            if history is not None:
+                history.cancel()
+            raise
         for result, _ in runs:
             registered.last_check_times[result.check_type.value] = now
         results = [result for result, _ in runs]
         events = [event for _, found in runs for event in found]
-        if self._state is not None and readable:
+        if self._state is not None and history is not None:
             results, events = await self._remember(
-                self._state, registered, config, results, events, now, probes
+                self._state, registered, config, results, events, now, history
             )
         return CheckReport(
             contract_name=registered.contract_name,
@@ -321,6 +329,35 @@ class ContractMonitor:
             return None, False
         return probes, True
 
+    def _read_history(
+        self,
+        registered: RegisteredContract,
+        selected: list[ViolationType],
+        config: MonitoringConfig,
+        now: datetime,
+        probes: list[ProbePoint] | None,
+        readable: bool,
+    ) -> asyncio.Future[RunHistory] | None:
+        """Start reading the persisted history of the ``selected`` types, if there is a store.
+
+        ``probes`` are the persisted probes this run already read, if it did, so they are
+        not read twice.
+        """
+        if self._state is None or not readable:
+            return None
+        from floe_core.monitoring.history import load_history
+
+        return asyncio.ensure_future(
+            load_history(
+                self._state,
+                registered.contract_name,
+                selected,
+                now,
+                config.severity_thresholds,
+                probes=probes,
+            )
+        )
+
     async def _remember(
         self,
         store: StateStore,
@@ -329,29 +366,24 @@ class ContractMonitor:
         results: list[CheckResult],
         events: list[ContractViolationEvent],
         now: datetime,
-        probes: list[ProbePoint] | None = None,
+        reading: Awaitable[RunHistory],
     ) -> tuple[list[CheckResult], list[ContractViolationEvent]]:
         """Escalate from the persisted history, then persist the run in one transaction.
 
-        ``probes`` are the persisted probes this run already read, if it did, so they are
-        not read twice. A database that cannot be read or written leaves the results as they
-        are (and, if the history could not be read, unescalated): the monitor degrades, it
-        does not fail.
+        ``reading`` is the history being read since the checks started. A database that
+        cannot be read or written leaves the results as they are (and, if the history could
+        not be read, unescalated): the monitor degrades, it does not fail.
         """
         from sqlalchemy.exc import SQLAlchemyError
 
         from floe_core.monitoring.escalation import escalate
-        from floe_core.monitoring.history import load_history
         from floe_core.monitoring.sla_status import sla_statuses
 
         thresholds = config.severity_thresholds
         timeout = float(config.check_timeout_seconds)
-        types = [r.check_type for r in results]
         try:
             async with asyncio.timeout(timeout):
-                history = await load_history(
-                    store, registered.contract_name, types, now, thresholds, probes=probes
-                )
+                history = await reading
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             self._degrade(store, registered, "read the history of", exc)
             return results, events
