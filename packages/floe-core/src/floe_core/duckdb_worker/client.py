@@ -101,23 +101,16 @@ class Worker:
                 self._gone = self._gone or "the DuckDB worker process is gone"
                 raise EngineError(WORKER_EXITED, self._gone) from None
 
-    def close(self) -> None:
-        """Let the worker finish: it exits once its stdin closes."""
-        if self._process.stdin is not None:
-            with contextlib.suppress(OSError):
-                self._process.stdin.close()
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-
     def _read_replies(self) -> None:
         assert self._process.stdout is not None
         while True:
             try:
                 request_id, reply = read_frame(self._process.stdout)
-            except (EOFError, OSError, ValueError):
+            except (EOFError, OSError):
+                break
+            except Exception as exc:  # not a frame: the pipe cannot be trusted any more
+                log.error("the DuckDB worker's reply could not be read (%s); stopping it", exc)
+                self._process.kill()
                 break
             with self._lock:
                 pending = self._pending.pop(request_id, None)

@@ -120,8 +120,11 @@ def _warm_session() -> Session:
 
 def main() -> None:
     """Serve requests until stdin closes."""
-    requests, replies = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing but frames may reach the reply pipe
+    requests = sys.stdin.buffer
+    # Nothing but frames may reach the reply pipe: whatever else writes to standard output,
+    # Python or DuckDB's C++, goes to standard error (which floe logs at debug level).
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     pool = ThreadPoolExecutor(MAX_CONCURRENT, thread_name_prefix="floe-duckdb")
     server = Server(replies, pool)
     try:
