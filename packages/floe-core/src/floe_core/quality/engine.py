@@ -25,13 +25,15 @@ from floe_core.quality.sql import bind_placeholders, quote_ident, quote_literal
 if TYPE_CHECKING:
     from pyiceberg.table import Table
 
-# Errors whose text is about the query (or floe's own worker), never about row values.
+# Errors whose text is about the query (or floe's worker, or DuckDB's absence), never rows.
 _QUERY_ERRORS = (
     "ParserException",
     "BinderException",
     "CatalogException",
     "PermissionException",
     WORKER_EXITED,
+    "ImportError",
+    "ModuleNotFoundError",
 )
 
 
