@@ -194,3 +194,26 @@ def test_a_worker_that_died_between_requests_is_replaced_for_a_new_session() -> 
         session.close()
     assert client.run_probe(":memory:", False, {}, "SELECT 3")[0] == (3,)
     assert shared_worker().pid != dead.pid
+
+
+def test_many_sessions_at_once_each_get_a_database() -> None:
+    opened: list[int] = []
+    errors: list[Exception] = []
+
+    def open_one(n: int) -> None:
+        try:
+            session = open_session({"threads": 1})
+            try:
+                opened.append(session.execute(f"SELECT {n}")[0][0][0])
+            finally:
+                session.close()
+        except Exception as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert sorted(opened) == list(range(40))

@@ -13,5 +13,5 @@ process (``python -m floe_core.duckdb_worker.serve``) rather than in floe itself
 Requests are multiplexed: each carries an id, the worker runs each on a thread of its own
 (DuckDB releases the interpreter's lock while it executes), and replies come back tagged, so a
 probe never waits behind a long scan. ``FLOE_DUCKDB_WORKER=0`` runs DuckDB in floe's own
-process instead (the tests of this package run both ways).
+process instead; the quality tests hold both ways to the same numbers.
 """

@@ -53,13 +53,16 @@ class Server:
 
     def _new_session(self, config: dict[str, Any]) -> Session:
         """A new in-memory database configured by ``config``: a spare, if it can be one."""
-        if not set(config) <= SETTABLE:
-            return Session(config)
+        # Only a spare already made: waiting here for one still queued on this pool could
+        # leave every thread waiting for a task behind them.
         with self._spare_lock:
-            spare = self._spares.popleft() if self._spares else None
+            ready = bool(self._spares) and self._spares[0].done() and set(config) <= SETTABLE
+            spare = self._spares.popleft() if ready else None
+        if spare is None:
+            return Session(config)
         self.make_spares()
         try:
-            session = spare.result() if spare is not None else Session({})
+            session = spare.result()
         except EngineError:
             return Session(config)
         try:
