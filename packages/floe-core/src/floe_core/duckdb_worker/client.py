@@ -98,7 +98,7 @@ class Worker:
                 write_frame(self._process.stdin, (request_id, operation, arguments))
             except (OSError, ValueError):
                 self._pending.pop(request_id, None)
-                self._gone = self._gone or "the DuckDB worker process is gone"
+                self._gone = self._gone or "the DuckDB worker process exited"
                 raise EngineError(WORKER_EXITED, self._gone) from None
 
     def _read_replies(self) -> None:
