@@ -217,3 +217,23 @@ def test_many_sessions_at_once_each_get_a_database() -> None:
         thread.join(timeout=60)
     assert not errors
     assert sorted(opened) == list(range(40))
+
+
+HEAVY = "SELECT count(*) FROM range(3000000000) WHERE hash(range) % 7 = 0"
+
+
+@pytest.mark.parametrize("switch", ["1", "0"], ids=["worker", "in-process"])
+def test_a_query_past_its_timeout_is_interrupted(
+    switch: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(client.ENV_SWITCH, switch)
+    session = open_session({"threads": 1})
+    try:
+        started = time.monotonic()
+        with pytest.raises(EngineError) as exc:
+            session.execute(HEAVY, timeout=0.3)
+        assert exc.value.kind == "InterruptException"
+        assert time.monotonic() - started < 5
+        assert session.execute("SELECT 1", timeout=5)[0] == [(1,)]  # not interrupted later
+    finally:
+        session.close()

@@ -175,9 +175,13 @@ class RemoteSession:
         return self._worker.call(operation, session=self._id, **arguments)
 
     def execute(
-        self, sql: str, params: dict[str, Any] | None = None, limit: int | None = None
+        self,
+        sql: str,
+        params: dict[str, Any] | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
     ) -> Rows:
-        rows: Rows = self._call("execute", sql=sql, params=params, limit=limit)
+        rows: Rows = self._call("execute", sql=sql, params=params, limit=limit, timeout=timeout)
         return rows
 
     def statement_types(self, sql: str) -> list[str]:

@@ -8,6 +8,7 @@ judge errors the same way on both sides, without importing DuckDB.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -78,10 +79,18 @@ class Session:
         return self._con
 
     def execute(
-        self, sql: str, params: dict[str, Any] | None = None, limit: int | None = None
+        self,
+        sql: str,
+        params: dict[str, Any] | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
     ) -> Rows:
-        """Run ``sql``; all its rows, or the first ``limit`` (the rest are dropped)."""
-        with _engine_errors():
+        """Run ``sql``; all its rows, or the first ``limit`` (the rest are dropped).
+
+        After ``timeout`` seconds DuckDB is interrupted: ``EngineError`` of kind
+        ``InterruptException``.
+        """
+        with _engine_errors(), _interrupt_after(self.con, timeout):
             self.con.execute(sql, params)
             try:
                 rows = self.con.fetchall() if limit is None else self.con.fetchmany(limit)
@@ -125,6 +134,31 @@ def probe(database: str, read_only: bool, config: dict[str, Any], query: str) ->
 
     with _engine_errors(), duckdb.connect(database, read_only=read_only, config=config) as con:
         return con.execute(query).fetchone(), str(duckdb.__version__)
+
+
+@contextmanager
+def _interrupt_after(con: duckdb.DuckDBPyConnection, timeout: float | None) -> Iterator[None]:
+    """Interrupt what ``con`` runs once ``timeout`` seconds have passed, but nothing after."""
+    if timeout is None:
+        yield
+        return
+    lock = threading.Lock()
+    running = True
+
+    def interrupt() -> None:
+        with lock:
+            if running:
+                con.interrupt()
+
+    timer = threading.Timer(max(timeout, 0.0), interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            running = False
+        timer.cancel()
 
 
 def _literal(text: str) -> str:

@@ -8,7 +8,9 @@ query. A table with equality deletes, which pyiceberg cannot apply, gets no numb
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -110,7 +112,10 @@ class DuckDBQualityPlugin(QualityPlugin):
             else:
                 fallback = fallback or why
                 left.append((index, rule))
-        scanned = scan_rules(table, facts, left, columns, self.settings) if left else None
+        settings = self.settings
+        if request.timeout_seconds is not None:
+            settings = replace(settings, deadline=time.monotonic() + request.timeout_seconds)
+        scanned = scan_rules(table, facts, left, columns, settings) if left else None
         if scanned is not None:
             done.update(scanned.results)
         return QualityResult(

@@ -174,6 +174,8 @@ class QualityRequest(BaseModel):
 
     identifier: str  # namespace.table
     rules: tuple[QualityRule, ...]
+    # Seconds the check has left; a plugin should stop its scans (and say "timeout") by then.
+    timeout_seconds: float | None = None
 
 
 class QualityResult(BaseModel):

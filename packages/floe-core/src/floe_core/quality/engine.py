@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from floe_core.duckdb_worker.client import WORKER_EXITED, RemoteSession, open_session
-from floe_core.duckdb_worker.session import EngineError, Session
+from floe_core.duckdb_worker.session import EngineError, Rows, Session
 from floe_core.quality.columns import Column
 from floe_core.quality.source import Source, cheapest_column
 from floe_core.quality.sql import bind_placeholders, quote_ident, quote_literal
@@ -37,6 +38,12 @@ _QUERY_ERRORS = (
 )
 
 
+_TIMED_OUT = (
+    "the scan did not finish within check_timeout_seconds and was stopped; raise the timeout "
+    "or narrow the rule"
+)
+
+
 class RuleError(Exception):
     """One rule could not be evaluated; ``reason`` is a short code."""
 
@@ -51,10 +58,11 @@ class OutOfBounds(RuleError):
 
 @dataclass(frozen=True)
 class Settings:
-    """How much of the machine DuckDB may use."""
+    """How much of the machine DuckDB may use, and until when (``time.monotonic()``)."""
 
     memory_limit: str = "512MB"
     threads: int | None = None
+    deadline: float | None = None
 
 
 class Engine:
@@ -122,6 +130,22 @@ class Engine:
         scan = self.table.scan(selected_fields=fields, snapshot_id=snapshot.snapshot_id)
         self.con.register(self.relation, scan.to_arrow_batch_reader())
 
+    def _query(
+        self, sql: str, params: dict[str, Any] | None = None, limit: int | None = None
+    ) -> Rows:
+        """``sql``'s rows and width, stopped at the deadline (``RuleError`` ``timeout``)."""
+        timeout = None
+        if self.settings.deadline is not None:
+            timeout = self.settings.deadline - time.monotonic()
+            if timeout <= 0:
+                raise RuleError("timeout", _TIMED_OUT)
+        try:
+            return self.con.execute(sql, params, limit=limit, timeout=timeout)
+        except EngineError as exc:
+            if exc.kind == "InterruptException":
+                raise RuleError("timeout", _TIMED_OUT) from None
+            raise
+
     def check_pattern(self, pattern: str) -> None:
         """Raise ``RuleError`` when DuckDB's RE2 cannot compile ``pattern``."""
         try:
@@ -135,7 +159,7 @@ class Engine:
             self._stream(tuple(c.name for c in self.columns) or (cheapest_column(self.table),))
         sql = f"SELECT count(*), {', '.join(measures) or '0'} FROM {quote_ident(self.relation)}"
         try:
-            [row], _ = self.con.execute(sql, params)
+            [row], _ = self._query(sql, params)
         except EngineError as exc:
             if exc.kind == "OutOfRangeException":  # its message quotes the value: withheld
                 raise OutOfBounds("scan_failed", _safe(exc, "the scan failed")) from None
@@ -154,7 +178,7 @@ class Engine:
         ]
         sql = f"SELECT coalesce(sum(d), 0) FROM ({' UNION ALL '.join(parts)})"
         try:
-            [(count,)], _ = self.con.execute(sql)
+            [(count,)], _ = self._query(sql)
         except EngineError as exc:
             raise RuleError("scan_failed", _safe(exc, "the scan failed")) from None
         self.scans += 1
@@ -172,7 +196,7 @@ class Engine:
         if self.source.kind == "pyiceberg":
             self._stream(())
         try:
-            rows, width = self.con.execute(bound, limit=2)
+            rows, width = self._query(bound, limit=2)
         except EngineError as exc:
             raise RuleError("sql_error", _safe(exc, "the query failed")) from None
         finally:

@@ -47,7 +47,13 @@ from floe_core.monitoring.checks._availability_window import (
     History,
     Window,
 )
-from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome, Finding
+from floe_core.monitoring.checks.base import (
+    Check,
+    CheckContext,
+    CheckOutcome,
+    Finding,
+    inner_timeout,
+)
 from floe_core.monitoring.models import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.monitoring.severity import consumed_severity
 from floe_core.plugins.compute import ComputePlugin
@@ -97,7 +103,7 @@ class AvailabilityCheck(Check):
         except PluginError as exc:
             return CheckOutcome.error("plugin_error", str(exc))
         sla = max(slas, key=lambda s: s.target_pct, default=None)
-        timeout = _probe_timeout(ctx.config.check_timeout_seconds)
+        timeout = inner_timeout(ctx.config.check_timeout_seconds)
         probe = run_probe(ctx, compute, timeout - (time.monotonic() - started))
         window = self._record(ctx, probe)
         return _judge(ctx, sla, probe, window, timeout)
@@ -176,11 +182,6 @@ class AvailabilityCheck(Check):
                 },
             )
         return window
-
-
-def _probe_timeout(check_timeout: float) -> float:
-    """The probe's own deadline: a little inside the runner's, so the check records it."""
-    return max(check_timeout - min(1.0, 0.1 * check_timeout), 0.0)
 
 
 def _judge(

@@ -33,6 +33,11 @@ if TYPE_CHECKING:
     from floe_core.plugins.registry import PluginRegistry
 
 
+def inner_timeout(check_timeout: float) -> float:
+    """A deadline a little inside the runner's, so that the check itself records running out."""
+    return max(check_timeout - min(1.0, 0.1 * check_timeout), 0.0)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem a check found; becomes a ``ContractViolationEvent``. Never holds row values."""

@@ -12,10 +12,17 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from typing import Any
 
 from floe_core.errors import PluginError, PluginNotFoundError
-from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome, Finding
+from floe_core.monitoring.checks.base import (
+    Check,
+    CheckContext,
+    CheckOutcome,
+    Finding,
+    inner_timeout,
+)
 from floe_core.monitoring.models import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.plugins.quality import (
     Metric,
@@ -47,6 +54,7 @@ class QualityCheck(Check):
         self._lock = threading.Lock()
 
     def evaluate(self, ctx: CheckContext) -> CheckOutcome:
+        started = time.monotonic()
         found = contract_rules(ctx.tables)
         if not found:
             return CheckOutcome.skipped(
@@ -64,7 +72,10 @@ class QualityCheck(Check):
         for entry in found:
             identifier = entry.table.identifier
             assert identifier is not None
-            request = QualityRequest(identifier=identifier, rules=tuple(entry.rules))
+            left = inner_timeout(ctx.config.check_timeout_seconds) - (time.monotonic() - started)
+            request = QualityRequest(
+                identifier=identifier, rules=tuple(entry.rules), timeout_seconds=max(left, 0.0)
+            )
             answer = plugin.run_checks(ctx.load_table(identifier), request)
             if [r.rule for r in answer.results] != entry.rules:
                 return CheckOutcome.error(
