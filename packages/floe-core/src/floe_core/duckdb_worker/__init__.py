@@ -5,8 +5,9 @@ process (``python -m floe_core.duckdb_worker.serve``) rather than in floe itself
 
 - **Start-up off the critical path.** Importing DuckDB and creating a database is a tenth of a
   second or more of work that holds the interpreter's lock. ``floe sla check`` starts the worker
-  first thing (``prestart``), so that work runs on another core while floe imports its own
-  libraries and reads the table's metadata; by the time a scan is planned, the engine is ready.
+  (``prestart``) as soon as the contract has loaded, so that work runs on another core while
+  floe imports its own libraries and reads the table's metadata; by the time a scan is
+  planned, the engine is ready.
 - **Isolation.** DuckDB's buffers live in the worker, so the monitor's own memory stays small,
   and a crash in the engine ends the worker, not the monitor: the next request starts a new one.
 

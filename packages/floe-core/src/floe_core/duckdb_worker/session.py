@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 Rows = tuple[list[tuple[Any, ...]], int]
 
 
+def quote_literal(text: str) -> str:
+    """``text`` as a DuckDB string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 class EngineError(Exception):
     """DuckDB (or the worker running it) refused; ``kind`` is DuckDB's exception class name.
 
@@ -68,7 +73,7 @@ class Session:
         if unknown:
             raise ValueError(f"options {sorted(unknown)} are set when a database is created")
         for name, value in config.items():
-            literal = str(int(value)) if name == "threads" else _literal(str(value))
+            literal = str(int(value)) if name == "threads" else quote_literal(str(value))
             self.execute(f"SET {name} = {literal}")
         return self
 
@@ -159,10 +164,6 @@ def _interrupt_after(con: duckdb.DuckDBPyConnection, timeout: float | None) -> I
         with lock:
             running = False
         timer.cancel()
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _drop_pending_result(con: duckdb.DuckDBPyConnection) -> None:

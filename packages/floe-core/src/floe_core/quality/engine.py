@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from floe_core.duckdb_worker.client import WORKER_EXITED, RemoteSession, open_session
-from floe_core.duckdb_worker.session import EngineError, Rows, Session
+from floe_core.duckdb_worker.session import EngineError, Rows, Session, quote_literal
 from floe_core.quality.columns import Column
 from floe_core.quality.source import Source, cheapest_column
-from floe_core.quality.sql import bind_placeholders, quote_ident, quote_literal
+from floe_core.quality.sql import bind_placeholders, quote_ident
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table

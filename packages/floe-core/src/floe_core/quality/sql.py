@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from floe_core.duckdb_worker.session import quote_literal
 from floe_core.plugins.quality import Metric, QualityRule, Scalar
 from floe_core.quality.columns import Column
 
@@ -37,11 +38,6 @@ _PLACEHOLDER = re.compile(r"\$?\{(object|table|property|column)\}")
 def quote_ident(name: str) -> str:
     """``name`` as a DuckDB identifier, whatever characters it holds."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    """``text`` as a DuckDB string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def column_sql(parts: Sequence[str]) -> str:
