@@ -135,12 +135,8 @@ async def _write_throughput(config: HistoryConfig) -> dict[str, dict[str, float]
 
 
 def _one_run(name: str, i: int) -> tuple[Any, ...]:
-    from floe_core.monitoring.models import (
-        CheckResult,
-        CheckStatus,
-        RegisteredContract,
-        ViolationType,
-    )
+    from floe_core.contracts.registered import RegisteredContract
+    from floe_core.events import CheckResult, CheckStatus, ViolationType
 
     now = datetime.now(UTC)
     registered = RegisteredContract.model_construct(contract_name=name)

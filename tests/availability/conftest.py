@@ -16,7 +16,7 @@ import yaml
 
 from floe_core.contracts.loader import parse_contract
 from floe_core.contracts.model import DataContract
-from floe_core.monitoring.models import CheckReport, CheckResult, ViolationType
+from floe_core.events import CheckReport, CheckResult, ViolationType
 from floe_core.monitoring.monitor import ContractMonitor
 from floe_core.plugins.pyiceberg_catalogs import SqlCatalogPlugin
 from floe_core.testing.iceberg import catalog_config, create_table

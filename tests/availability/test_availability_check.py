@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from floe_core.events import CheckReport, CheckResult, CheckStatus, ViolationType
 from floe_core.manifest import PluginSpec, PluginsSection
 from floe_core.monitoring.checks.availability import AvailabilityCheck
-from floe_core.monitoring.models import CheckReport, CheckResult, CheckStatus, ViolationType
 from floe_core.monitoring.monitor import default_checks
 from floe_core.plugins.compute import ComputePlugin, ConnectionResult
 from floe_core.plugins.duckdb_compute import DuckDBComputePlugin

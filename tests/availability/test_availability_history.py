@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from floe_core.contracts.model import DataContract
-from floe_core.monitoring.models import CheckResult, CheckStatus, ViolationType
+from floe_core.events import CheckResult, CheckStatus, ViolationType
 from floe_core.plugins.metadata import HealthState
 from floe_core.state.engine import open_state
 from floe_core.state.models import ContractCheckResult

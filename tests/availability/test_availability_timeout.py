@@ -10,14 +10,9 @@ from typing import Any
 
 import pytest
 
+from floe_core.config import MonitoringConfig
+from floe_core.events import CheckReport, CheckResult, CheckStatus, ViolationType
 from floe_core.manifest import PluginSpec, PluginsSection
-from floe_core.monitoring.models import (
-    CheckReport,
-    CheckResult,
-    CheckStatus,
-    MonitoringConfig,
-    ViolationType,
-)
 from floe_core.plugins.compute import ComputePlugin, ConnectionResult
 from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState
 from floe_core.plugins.pyiceberg_catalogs import SqlCatalogPlugin

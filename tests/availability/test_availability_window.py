@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from floe_core.events import CheckResult, CheckStatus, ViolationType
 from floe_core.monitoring.checks.availability import AvailabilityCheck
-from floe_core.monitoring.models import CheckResult, CheckStatus, ViolationType
 
 LOGGER = "floe_core.monitoring.checks.availability"
 

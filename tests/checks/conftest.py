@@ -13,9 +13,10 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from floe_core.config import MonitoringConfig
+from floe_core.events import CheckReport, ViolationType
 from floe_core.manifest import PluginSpec
 from floe_core.monitoring.checks.base import Check
-from floe_core.monitoring.models import CheckReport, MonitoringConfig, ViolationType
 from floe_core.monitoring.monitor import ContractMonitor
 from floe_core.testing.iceberg import catalog_config, create_table
 

@@ -13,10 +13,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from floe_core.config import MonitoringConfig
+from floe_core.events import CheckStatus, ViolationType
 from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome
 from floe_core.monitoring.checks.freshness import FreshnessCheck
 from floe_core.monitoring.checks.schema_drift import SchemaDriftCheck
-from floe_core.monitoring.models import CheckStatus, MonitoringConfig, ViolationType
 from floe_core.testing.iceberg import add_position_deletes
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)

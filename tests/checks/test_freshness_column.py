@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from floe_core.monitoring.models import CheckResult, CheckStatus, ViolationSeverity
+from floe_core.events import CheckResult, CheckStatus, ViolationSeverity
 from floe_core.testing.iceberg import add_equality_deletes, add_position_deletes
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)

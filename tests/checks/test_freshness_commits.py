@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from floe_core.monitoring.models import CheckResult, CheckStatus, ViolationSeverity
+from floe_core.events import CheckResult, CheckStatus, ViolationSeverity
 from floe_core.testing.iceberg import add_position_deletes
 
 SCHEMA = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("region", pa.string())])

@@ -9,15 +9,10 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from floe_core.config import MonitoringConfig, SeverityThresholds
 from floe_core.contracts.loader import load_contract
 from floe_core.errors import ContractError
-from floe_core.monitoring.models import (
-    CheckReport,
-    CheckStatus,
-    MonitoringConfig,
-    SeverityThresholds,
-    ViolationSeverity,
-)
+from floe_core.events import CheckReport, CheckStatus, ViolationSeverity
 
 NEWEST = datetime(2024, 6, 1, 0, 0, tzinfo=UTC)
 SCHEMA = pa.schema(

@@ -28,7 +28,7 @@ from pyiceberg.types import (
     UUIDType,
 )
 
-from floe_core.monitoring.models import (
+from floe_core.events import (
     CheckResult,
     CheckStatus,
     ContractViolationEvent,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from floe_core.events import CheckReport, ViolationType
 from floe_core.manifest import PluginSpec
-from floe_core.monitoring.models import CheckReport, ViolationType
 from floe_core.monitoring.monitor import ContractMonitor
 from floe_core.testing.iceberg import catalog_config
 

@@ -15,7 +15,7 @@ import pytest
 
 from floe_core.contracts.consumers import affected_consumers
 from floe_core.contracts.model import DataContract
-from floe_core.monitoring.models import CheckReport
+from floe_core.events import CheckReport
 from floe_core.testing.iceberg import create_table
 
 NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)

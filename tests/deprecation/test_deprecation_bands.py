@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from floe_core.monitoring.models import CheckReport, CheckStatus, ViolationSeverity
+from floe_core.events import CheckReport, CheckStatus, ViolationSeverity
 
 SUPPORT_ENDS = datetime(2026, 7, 1, tzinfo=UTC)  # endOfSupport: 2026-07-01 means 00:00 UTC
 LIFE_ENDS = datetime(2026, 12, 31, tzinfo=UTC)  # endOfLife: 2026-12-31

@@ -20,7 +20,7 @@ from floe_core.contracts.lifecycle import (
 from floe_core.contracts.loader import load_contract
 from floe_core.contracts.model import DataContract
 from floe_core.errors import ContractError
-from floe_core.monitoring.models import CheckStatus
+from floe_core.events import CheckStatus
 from floe_core.monitoring.monitor import ContractMonitor
 
 HEAD = """\

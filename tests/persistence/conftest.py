@@ -24,8 +24,8 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from floe_core.config import MonitoringConfig
 from floe_core.manifest import PluginSpec
-from floe_core.monitoring.models import MonitoringConfig
 from floe_core.monitoring.monitor import ContractMonitor
 from floe_core.state.engine import open_state, upgrade
 from floe_core.state.store import StateStore

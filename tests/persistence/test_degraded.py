@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from floe_core.monitoring.models import CheckStatus, ViolationSeverity
+from floe_core.events import CheckStatus, ViolationSeverity
 from floe_core.plugins.metadata import HealthState
 from floe_core.state.models import ContractCheckResult, ContractViolation
 from floe_core.state.store import StateStore

@@ -9,17 +9,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from floe_core.monitoring.escalation import escalate
-from floe_core.monitoring.models import (
+from floe_core.config import MonitoringConfig, SeverityThresholds
+from floe_core.events import (
     CheckReport,
     CheckResult,
     CheckStatus,
     ContractViolationEvent,
-    MonitoringConfig,
-    SeverityThresholds,
     ViolationSeverity,
     ViolationType,
 )
+from floe_core.monitoring.escalation import escalate
 from floe_core.state.models import ContractCheckResult, ContractViolation
 from floe_core.state.store import StateStore
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from floe_core.config import CheckIntervalConfig, MonitoringConfig
 from floe_core.errors import InputError
-from floe_core.monitoring.models import CheckIntervalConfig, MonitoringConfig
 from floe_core.reporting.build import build_report, windows
 from floe_core.reporting.model import SLAReport, trend
 from floe_core.state.retention import apply_retention
@@ -291,7 +291,7 @@ def test_a_registered_contract_is_expected_from_its_registration_with_its_overri
     state_db: StateDB,
 ) -> None:
     from floe_core.contracts.model import DataContract
-    from floe_core.monitoring.models import RegisteredContract
+    from floe_core.contracts.registered import RegisteredContract
 
     # Registered on Sunday at 12:00 with freshness every 60 min; it ran 12 times that day.
     registered = RegisteredContract(

@@ -9,19 +9,19 @@ from typing import Any
 
 import pytest
 
+from floe_core.config import SeverityThresholds
 from floe_core.contracts.model import DataContract
-from floe_core.monitoring.escalation import escalate
-from floe_core.monitoring.history import TypeHistory, load_history
-from floe_core.monitoring.models import (
+from floe_core.contracts.registered import RegisteredContract
+from floe_core.events import (
     CheckResult,
     CheckStatus,
     ContractViolationEvent,
-    RegisteredContract,
-    SeverityThresholds,
     SLAStatus,
     ViolationSeverity,
     ViolationType,
 )
+from floe_core.monitoring.escalation import escalate
+from floe_core.monitoring.history import TypeHistory, load_history
 from floe_core.monitoring.sla_status import sla_status, sla_statuses
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)

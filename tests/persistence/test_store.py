@@ -15,15 +15,14 @@ import yaml
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from floe_core.config import MonitoringConfig, SeverityThresholds
 from floe_core.contracts.loader import load_contract
+from floe_core.contracts.registered import RegisteredContract
 from floe_core.errors import InputError
-from floe_core.monitoring.models import (
+from floe_core.events import (
     CheckResult,
     CheckStatus,
     ContractViolationEvent,
-    MonitoringConfig,
-    RegisteredContract,
-    SeverityThresholds,
     SLAStatus,
     ViolationSeverity,
     ViolationType,

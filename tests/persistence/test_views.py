@@ -14,7 +14,7 @@ import click
 import pytest
 
 from floe_core.cli.sla import parse_since
-from floe_core.monitoring.models import (
+from floe_core.events import (
     CheckResult,
     CheckStatus,
     ContractViolationEvent,

@@ -12,8 +12,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from floe_core.events import CheckReport, CheckResult, ViolationType
 from floe_core.manifest import PluginSpec, PluginsSection
-from floe_core.monitoring.models import CheckReport, CheckResult, ViolationType
 from floe_core.monitoring.monitor import ContractMonitor
 from floe_core.plugins.registry import PluginRegistry
 from floe_core.testing.iceberg import catalog_config, create_table

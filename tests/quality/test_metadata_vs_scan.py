@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 from pyiceberg.types import LongType
 
-from floe_core.monitoring.models import CheckStatus
+from floe_core.events import CheckStatus
 from floe_core.testing.iceberg import add_equality_deletes, add_position_deletes, create_table
 
 TABLE = "sales.orders"

@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from floe_core.monitoring.models import CheckStatus
+from floe_core.events import CheckStatus
 from floe_core.testing.iceberg import add_position_deletes, create_table
 
 TABLE = "sales.orders"

@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pytest
 
+from floe_core.events import CheckStatus, ViolationType
 from floe_core.manifest import PluginSpec, PluginsSection
 from floe_core.monitoring.checks.quality import QualityCheck
-from floe_core.monitoring.models import CheckStatus, ViolationType
 from floe_core.monitoring.monitor import ContractMonitor
 from floe_core.plugins.duckdb_quality import DuckDBQualityPlugin
 from floe_core.plugins.quality import (

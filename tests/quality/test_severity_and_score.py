@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from floe_core.monitoring.models import CheckStatus, ViolationSeverity
+from floe_core.events import CheckStatus, ViolationSeverity
 from floe_core.plugins.duckdb_quality import DuckDBQualityPlugin
 from floe_core.plugins.quality import QualityRule, RuleResult, RuleStatus, RuleType
 

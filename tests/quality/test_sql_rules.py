@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from floe_core.monitoring.models import CheckStatus
+from floe_core.events import CheckStatus
 
 TABLE = "sales.orders"
 SCHEMA = pa.schema([pa.field("id", pa.int64()), pa.field("email", pa.string())])

@@ -9,8 +9,9 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from floe_core.config import MonitoringConfig
+from floe_core.events import CheckStatus, ViolationType
 from floe_core.manifest import PluginSpec
-from floe_core.monitoring.models import CheckStatus, MonitoringConfig, ViolationType
 from floe_core.monitoring.monitor import ContractMonitor
 from floe_core.testing.iceberg import catalog_config
 

@@ -1,6 +1,7 @@
 import pytest
 
-from floe_core.monitoring.models import SeverityThresholds, ViolationSeverity
+from floe_core.config import SeverityThresholds
+from floe_core.events import ViolationSeverity
 from floe_core.monitoring.severity import consumed_severity
 
 T = SeverityThresholds()

@@ -8,28 +8,30 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from floe_core._version import __version__
 
 if TYPE_CHECKING:
-    from floe_core.contracts.loader import load_contract
-    from floe_core.contracts.model import DataContract
-    from floe_core.errors import FloeError
-    from floe_core.manifest import PlatformManifest, load_manifest
-    from floe_core.monitoring.models import (
+    from floe_core.config import (
         AlertChannelRoutingRule,
         AlertConfig,
         CheckIntervalConfig,
+        MonitoringConfig,
+        SeverityThresholds,
+    )
+    from floe_core.contracts.loader import load_contract
+    from floe_core.contracts.model import DataContract
+    from floe_core.contracts.registered import RegisteredContract
+    from floe_core.errors import FloeError
+    from floe_core.events import (
         CheckReport,
         CheckResult,
         CheckStatus,
         ContractViolationEvent,
-        MonitoringConfig,
-        RegisteredContract,
-        SeverityThresholds,
         SLAStatus,
         ViolationSeverity,
         ViolationType,
     )
+    from floe_core.manifest import PlatformManifest, load_manifest
     from floe_core.monitoring.monitor import ContractMonitor
     from floe_core.plugins.catalog import CatalogPlugin
     from floe_core.plugins.compute import ComputePlugin, ConnectionResult
@@ -49,22 +51,22 @@ if TYPE_CHECKING:
     from floe_core.state.store import StateStore
 
 _EXPORTS: dict[str, str] = {
-    "AlertChannelRoutingRule": "floe_core.monitoring.models",
-    "AlertConfig": "floe_core.monitoring.models",
+    "AlertChannelRoutingRule": "floe_core.config",
+    "AlertConfig": "floe_core.config",
     "CatalogPlugin": "floe_core.plugins.catalog",
-    "CheckIntervalConfig": "floe_core.monitoring.models",
-    "CheckReport": "floe_core.monitoring.models",
-    "CheckResult": "floe_core.monitoring.models",
-    "CheckStatus": "floe_core.monitoring.models",
+    "CheckIntervalConfig": "floe_core.config",
+    "CheckReport": "floe_core.events",
+    "CheckResult": "floe_core.events",
+    "CheckStatus": "floe_core.events",
     "ComputePlugin": "floe_core.plugins.compute",
     "ConnectionResult": "floe_core.plugins.compute",
     "ContractMonitor": "floe_core.monitoring.monitor",
-    "ContractViolationEvent": "floe_core.monitoring.models",
+    "ContractViolationEvent": "floe_core.events",
     "DataContract": "floe_core.contracts.model",
     "FloeError": "floe_core.errors",
     "HealthState": "floe_core.plugins.metadata",
     "HealthStatus": "floe_core.plugins.metadata",
-    "MonitoringConfig": "floe_core.monitoring.models",
+    "MonitoringConfig": "floe_core.config",
     "PlatformManifest": "floe_core.manifest",
     "PluginMetadata": "floe_core.plugins.metadata",
     "PluginRegistry": "floe_core.plugins.registry",
@@ -73,15 +75,15 @@ _EXPORTS: dict[str, str] = {
     "QualityRequest": "floe_core.plugins.quality",
     "QualityResult": "floe_core.plugins.quality",
     "QualityRule": "floe_core.plugins.quality",
-    "RegisteredContract": "floe_core.monitoring.models",
+    "RegisteredContract": "floe_core.contracts.registered",
     "RetentionResult": "floe_core.state.retention",
     "RuleResult": "floe_core.plugins.quality",
     "SLAReport": "floe_core.reporting.model",
-    "SLAStatus": "floe_core.monitoring.models",
-    "SeverityThresholds": "floe_core.monitoring.models",
+    "SLAStatus": "floe_core.events",
+    "SeverityThresholds": "floe_core.config",
     "StateStore": "floe_core.state.store",
-    "ViolationSeverity": "floe_core.monitoring.models",
-    "ViolationType": "floe_core.monitoring.models",
+    "ViolationSeverity": "floe_core.events",
+    "ViolationType": "floe_core.events",
     "apply_retention": "floe_core.state.retention",
     "build_report": "floe_core.reporting.build",
     "get_registry": "floe_core.plugins.registry",

@@ -15,8 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
 from floe_core._yaml import YamlSyntaxError, format_path, parse_yaml, read_text
+from floe_core.config import MonitoringConfig
 from floe_core.errors import ManifestError
-from floe_core.monitoring.models import MonitoringConfig
 
 MANIFEST_ENV = "FLOE_MANIFEST"
 DEFAULT_MANIFEST = Path("manifest.yaml")

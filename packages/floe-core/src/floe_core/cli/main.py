@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from floe_core import __version__
+from floe_core._version import __version__
 from floe_core.cli._logging import configure as configure_logging
 from floe_core.cli.sla import sla
 

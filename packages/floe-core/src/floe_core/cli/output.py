@@ -11,12 +11,12 @@ from typing import Any, Protocol
 import click
 
 from floe_core.contracts.durations import format_duration
-from floe_core.monitoring.models import (
+from floe_core.contracts.registered import RegisteredContract
+from floe_core.events import (
     CheckReport,
     CheckResult,
     CheckStatus,
     ContractViolationEvent,
-    RegisteredContract,
     SLAStatus,
     ViolationSeverity,
     ViolationType,

@@ -16,14 +16,9 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from floe_core.contracts.model import DataContract
+    from floe_core.contracts.registered import RegisteredContract
+    from floe_core.events import CheckReport, CheckResult, ContractViolationEvent, SLAStatus
     from floe_core.manifest import PlatformManifest
-    from floe_core.monitoring.models import (
-        CheckReport,
-        CheckResult,
-        ContractViolationEvent,
-        RegisteredContract,
-        SLAStatus,
-    )
     from floe_core.state.url import StateURL
 
 log = logging.getLogger(__name__)
@@ -204,7 +199,7 @@ async def _run_checks(
 
 def judge(report: CheckReport, fail_on: str) -> tuple[int, str]:
     """The exit status for a report, and a sentence saying why."""
-    from floe_core.monitoring.models import CheckStatus, ViolationSeverity
+    from floe_core.events import CheckStatus, ViolationSeverity
 
     floor = ViolationSeverity(fail_on)
     failing = [v for v in report.violations if v.severity.rank >= floor.rank]

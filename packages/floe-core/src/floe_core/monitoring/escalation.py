@@ -12,13 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from floe_core.monitoring.models import (
-    CheckResult,
-    ContractViolationEvent,
-    SeverityThresholds,
-    ViolationSeverity,
-    ViolationType,
-)
+from floe_core.config import SeverityThresholds
+from floe_core.events import CheckResult, ContractViolationEvent, ViolationSeverity, ViolationType
 
 
 def breached_types(events: Sequence[ContractViolationEvent]) -> set[ViolationType]:

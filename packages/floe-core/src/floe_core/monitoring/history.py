@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from floe_core.monitoring.models import SeverityThresholds, ViolationType
+from floe_core.config import SeverityThresholds
+from floe_core.events import ViolationType
 
 if TYPE_CHECKING:
     from floe_core.state.store import HistoryPoint, ProbePoint, StateStore

@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from floe_core.config import MonitoringConfig
 from floe_core.contracts.loader import load_contract
 from floe_core.contracts.model import DataContract, contract_name, contract_version
+from floe_core.contracts.registered import RegisteredContract
 from floe_core.contracts.tables import contract_tables, iceberg_server
 from floe_core.errors import (
     ContractNotRegisteredError,
@@ -37,6 +39,7 @@ from floe_core.errors import (
     ManifestError,
     PluginError,
 )
+from floe_core.events import CheckReport, CheckResult, ContractViolationEvent, ViolationType
 from floe_core.manifest import (
     PlatformManifest,
     PluginSpec,
@@ -50,14 +53,6 @@ from floe_core.monitoring.checks.deprecation import DeprecationCheck
 from floe_core.monitoring.checks.freshness import FreshnessCheck
 from floe_core.monitoring.checks.quality import QualityCheck
 from floe_core.monitoring.checks.schema_drift import SchemaDriftCheck
-from floe_core.monitoring.models import (
-    CheckReport,
-    CheckResult,
-    ContractViolationEvent,
-    MonitoringConfig,
-    RegisteredContract,
-    ViolationType,
-)
 from floe_core.monitoring.runner import connect_catalog, failed_run, run_check, utcnow
 from floe_core.plugins.catalog import CatalogPlugin
 from floe_core.plugins.metadata import HealthState, HealthStatus

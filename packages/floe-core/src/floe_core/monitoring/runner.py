@@ -19,8 +19,8 @@ from floe_core._redact import redact
 from floe_core.contracts.consumers import affected_consumers
 from floe_core.contracts.model import contract_name, contract_version
 from floe_core.errors import CatalogConnectionError, FloeError, TableNotFoundError
+from floe_core.events import CheckResult, ContractViolationEvent
 from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome, Finding
-from floe_core.monitoring.models import CheckResult, ContractViolationEvent
 
 if TYPE_CHECKING:
     from floe_core.plugins.catalog import CatalogPlugin

@@ -6,7 +6,8 @@ the SLA is breached. CRITICAL (repeated breaches) needs history and is applied o
 
 from __future__ import annotations
 
-from floe_core.monitoring.models import SeverityThresholds, ViolationSeverity
+from floe_core.config import SeverityThresholds
+from floe_core.events import ViolationSeverity
 
 
 def consumed_severity(

@@ -29,15 +29,15 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from floe_core.monitoring.escalation import breached_types
-from floe_core.monitoring.history import SLA_WINDOW, RunHistory, TypeHistory
-from floe_core.monitoring.models import (
+from floe_core.events import (
     CheckResult,
     CheckStatus,
     ContractViolationEvent,
     SLAStatus,
     ViolationType,
 )
+from floe_core.monitoring.escalation import breached_types
+from floe_core.monitoring.history import SLA_WINDOW, RunHistory, TypeHistory
 
 _MEASURED = (CheckStatus.PASS, CheckStatus.FAIL)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from floe_core import __version__
+from floe_core._version import __version__
 from floe_core._yaml import format_path
 from floe_core.errors import PluginError
 from floe_core.plugins.compute import ComputePlugin, ConnectionResult

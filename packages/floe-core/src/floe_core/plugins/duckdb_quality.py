@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from floe_core import __version__
+from floe_core._version import __version__
 from floe_core.errors import PluginError
 from floe_core.plugins.metadata import FLOE_API_VERSION
 from floe_core.plugins.quality import (

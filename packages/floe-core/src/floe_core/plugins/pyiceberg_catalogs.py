@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict
 
-from floe_core import __version__
+from floe_core._version import __version__
 from floe_core.errors import CatalogConnectionError
 from floe_core.plugins.catalog import CatalogPlugin
 from floe_core.plugins.metadata import FLOE_API_VERSION

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from floe_core.monitoring.models import ViolationSeverity
+from floe_core.events import ViolationSeverity
 from floe_core.plugins.metadata import PluginMetadata
 
 if TYPE_CHECKING:

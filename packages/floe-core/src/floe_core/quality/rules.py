@@ -12,7 +12,7 @@ from typing import Any
 
 from floe_core.contracts.model import DataQuality, SchemaProperty
 from floe_core.contracts.tables import ContractTable
-from floe_core.monitoring.models import ViolationSeverity
+from floe_core.events import ViolationSeverity
 from floe_core.plugins.quality import Condition, Metric, Operator, QualityRule, RuleType, Scalar
 
 _METRICS = {m.value.lower(): m for m in Metric}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from floe_core.monitoring.models import ViolationSeverity
+from floe_core.events import ViolationSeverity
 from floe_core.plugins.quality import RuleResult, RuleStatus
 
 SEVERITY_WEIGHTS: dict[ViolationSeverity, int] = {

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
+from floe_core.config import CheckIntervalConfig, MonitoringConfig
 from floe_core.errors import InputError
-from floe_core.monitoring.models import CheckIntervalConfig, MonitoringConfig, ViolationType
+from floe_core.events import ViolationType
 from floe_core.reporting.model import (
     WINDOW_KINDS,
     Coverage,

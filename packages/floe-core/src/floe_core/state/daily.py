@@ -31,7 +31,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from floe_core.monitoring.models import CheckStatus, ViolationSeverity, ViolationType
+from floe_core.events import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.state.models import (
     ContractCheckResult,
     ContractDailyAggregate,

@@ -19,14 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from floe_core._redact import redact
 from floe_core._time import as_utc
+from floe_core.config import MonitoringConfig
 from floe_core.contracts.model import DataContract
+from floe_core.contracts.registered import RegisteredContract
 from floe_core.errors import InputError
-from floe_core.monitoring.models import (
+from floe_core.events import (
     CheckResult,
     CheckStatus,
     ContractViolationEvent,
-    MonitoringConfig,
-    RegisteredContract,
     SLAStatus,
     ViolationSeverity,
     ViolationType,

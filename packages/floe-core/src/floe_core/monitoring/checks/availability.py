@@ -39,6 +39,7 @@ from floe_core._yaml import format_path
 from floe_core.contracts.model import contract_name
 from floe_core.contracts.sla import AvailabilitySLA, SLAError, availability_slas
 from floe_core.errors import PluginError
+from floe_core.events import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.manifest import PluginSpec
 from floe_core.monitoring.checks._availability_probe import Probe, run_probe
 from floe_core.monitoring.checks._availability_window import (
@@ -54,7 +55,6 @@ from floe_core.monitoring.checks.base import (
     Finding,
     inner_timeout,
 )
-from floe_core.monitoring.models import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.monitoring.severity import consumed_severity
 from floe_core.plugins.compute import ComputePlugin
 from floe_core.plugins.types import PluginType

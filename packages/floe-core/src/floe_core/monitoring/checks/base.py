@@ -15,16 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from floe_core.config import MonitoringConfig
 from floe_core.contracts.model import DataContract
 from floe_core.contracts.tables import ContractTable
 from floe_core.errors import FloeError
+from floe_core.events import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.manifest import PluginsSection
-from floe_core.monitoring.models import (
-    CheckStatus,
-    MonitoringConfig,
-    ViolationSeverity,
-    ViolationType,
-)
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table

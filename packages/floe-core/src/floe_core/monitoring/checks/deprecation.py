@@ -18,8 +18,8 @@ from floe_core.contracts.lifecycle import (
     contract_lifecycle,
 )
 from floe_core.contracts.model import contract_name, contract_version
+from floe_core.events import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome, Finding
-from floe_core.monitoring.models import CheckStatus, ViolationSeverity, ViolationType
 
 #: How long before the end of support the INFO notice starts.
 NOTICE = timedelta(days=30)

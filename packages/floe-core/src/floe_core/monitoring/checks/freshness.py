@@ -8,6 +8,7 @@ from typing import Any
 from floe_core.contracts.durations import format_duration
 from floe_core.contracts.sla import FreshnessSLA, freshness_slas
 from floe_core.contracts.tables import ContractTable
+from floe_core.events import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.monitoring.checks._manifests import ManifestSummaries
 from floe_core.monitoring.checks._newest import (
     Newest,
@@ -16,7 +17,6 @@ from floe_core.monitoring.checks._newest import (
     newest_data_commit,
 )
 from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome, Finding
-from floe_core.monitoring.models import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.monitoring.severity import consumed_severity
 
 

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from floe_core.errors import PluginError, PluginNotFoundError
+from floe_core.events import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.monitoring.checks.base import (
     Check,
     CheckContext,
@@ -23,7 +24,6 @@ from floe_core.monitoring.checks.base import (
     Finding,
     inner_timeout,
 )
-from floe_core.monitoring.models import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.plugins.quality import (
     Metric,
     QualityPlugin,

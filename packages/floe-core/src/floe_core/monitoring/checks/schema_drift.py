@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from floe_core.contracts.iceberg_types import logical_matches, logical_type, physical_matches
 from floe_core.contracts.model import SchemaProperty
+from floe_core.events import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome, Finding
-from floe_core.monitoring.models import CheckStatus, ViolationSeverity, ViolationType
 
 if TYPE_CHECKING:
     from pyiceberg.types import IcebergType, NestedField

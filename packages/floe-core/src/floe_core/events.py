@@ -1,6 +1,9 @@
-"""The monitoring data model, as fixed in the design's data-model document.
+"""What a check produces: violation events, check results, SLA status and a run's report.
 
-``ContractViolationEvent`` is the one interface between the monitor and alert channels.
+These are the data model's shapes (the design's data-model document), the vocabulary every
+layer speaks: checks produce them, the state store persists them, reports and alert channels
+read them. ``ContractViolationEvent`` is the one interface between the monitor and alert
+channels.
 """
 
 from __future__ import annotations
@@ -10,8 +13,6 @@ from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from floe_core.contracts.model import DataContract
 
 
 class ViolationType(str, Enum):
@@ -63,79 +64,6 @@ class ContractViolationEvent(BaseModel):
     affected_consumers: list[str] = []
     check_duration_seconds: float
     metadata: dict[str, str] = {}
-
-
-class CheckIntervalConfig(BaseModel):
-    """How often the long-running monitor runs each check type."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    freshness_minutes: int = 15
-    schema_drift_minutes: int = 60
-    quality_minutes: int = 360
-    availability_minutes: int = 5
-
-
-class SeverityThresholds(BaseModel):
-    """Where early warnings start, and when repeated breaches become CRITICAL."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    info_pct: float = 80.0  # % of SLA consumed
-    warning_pct: float = 90.0  # % of SLA consumed
-    critical_count: int = 3  # violations in the window
-    critical_window_hours: int = 24
-
-
-class AlertChannelRoutingRule(BaseModel):
-    """Send events of at least ``min_severity`` for matching contracts to one channel."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    channel_name: str
-    min_severity: ViolationSeverity
-    contract_filter: str | None = None  # glob pattern
-
-
-class AlertConfig(BaseModel):
-    """Alert routing, deduplication and rate limiting."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    routing_rules: list[AlertChannelRoutingRule] = []
-    dedup_window_minutes: int = 30
-    rate_limit_per_contract: int = 10
-    rate_limit_window_minutes: int = 60
-
-
-class MonitoringConfig(BaseModel):
-    """The ``data_contracts.monitoring`` section of a platform manifest."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    enabled: bool = True
-    mode: str = "scheduled"  # scheduled | continuous | on_demand
-    check_intervals: CheckIntervalConfig = CheckIntervalConfig()
-    severity_thresholds: SeverityThresholds = SeverityThresholds()
-    alerts: AlertConfig = AlertConfig()
-    retention_days: int = 90
-    clock_skew_tolerance_seconds: int = 60
-    check_timeout_seconds: int = 30
-
-
-class RegisteredContract(BaseModel):
-    """A contract the monitor watches, with how to reach its tables."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    contract_name: str
-    contract_version: str
-    contract: DataContract
-    connection_config: dict[str, Any]
-    monitoring_overrides: MonitoringConfig | None = None
-    registered_at: datetime
-    last_check_times: dict[str, datetime] = {}  # check_type -> last_run
-    active: bool = True
 
 
 class CheckStatus(str, Enum):
