@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from floe_core.errors import StateConnectionError, StateSchemaError
@@ -18,17 +18,24 @@ from floe_core.state.engine import (
     VERSION_TABLE,
     UpgradeResult,
     create_state_engine,
-    current_revision,
     open_state,
     upgrade,
 )
 from floe_core.state.url import embedded_state_url, parse_state_url
 
 
+async def revision_in(engine: AsyncEngine) -> str | None:
+    """The revision Alembic recorded, read with plain SQL; None before the first upgrade."""
+    async with engine.connect() as conn:
+        if not await conn.run_sync(lambda sync: inspect(sync).has_table(VERSION_TABLE)):
+            return None
+        return (await conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))).scalar()
+
+
 async def revision_of(url: str) -> str | None:
     engine = create_state_engine(url)
     try:
-        return await current_revision(engine)
+        return await revision_in(engine)
     finally:
         await engine.dispose()
 
@@ -84,7 +91,7 @@ def test_open_state_auto_upgrades_when_asked(state_url: str) -> None:
     async def run() -> str | None:
         engine = await open_state(state_url, auto_upgrade=True)
         try:
-            return await current_revision(engine)
+            return await revision_in(engine)
         finally:
             await engine.dispose()
 
@@ -116,7 +123,7 @@ def test_embedded_database_is_created_and_upgraded_on_first_use(no_state_env: Pa
     async def run() -> str | None:
         engine = await open_state(state, auto_upgrade=state.embedded)
         try:
-            return await current_revision(engine)
+            return await revision_in(engine)
         finally:
             await engine.dispose()
 

@@ -132,13 +132,6 @@ async def upgrade(target: AsyncEngine | StateURL | str) -> UpgradeResult:
         await engine.dispose()
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
-    """The schema revision of a state database; ``None`` when it has no floe tables yet."""
-    state = _describe(engine)
-    async with _connect(engine, state) as conn:
-        return await _current_revision(conn, state)
-
-
 def alembic_config(url: str | None = None) -> Config:
     """The Alembic configuration of floe's migrations, built in code (no ``alembic.ini``).
 
