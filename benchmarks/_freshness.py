@@ -37,9 +37,9 @@ from _report import Row, Section, Timings, interleaved, ms, timed
 from _tables import CachedTable, ensure_one_manifest, ensure_orders
 
 from floe_core import _speedups
-from floe_core.monitoring.checks import _avro
-from floe_core.monitoring.checks._manifests import ManifestSummaries
-from floe_core.monitoring.checks._newest import Newest, newest_column_value
+from floe_core.iceberg import _avro
+from floe_core.iceberg._manifests import ManifestSummaries
+from floe_core.iceberg._newest import Newest, newest_column_value
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from floe_core.monitoring.checks._avro import AvroError, read_records
+from floe_core.iceberg._avro import AvroError, read_records
 
 SYNC = bytes(range(16))
 
@@ -20,7 +20,7 @@ def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     """Every test runs on floe-speedups' C decoder, and on generated Python over pyiceberg's
     compiled decoder and over its pure-Python fallback."""
     from floe_core import _speedups
-    from floe_core.monitoring.checks import _avro
+    from floe_core.iceberg import _avro
 
     if request.param == "c":
         request.getfixturevalue("speedups")
@@ -220,7 +220,7 @@ def test_a_negative_block_size_or_enum_symbol_is_refused() -> None:
 def test_compiled_readers_are_kept_for_a_bounded_number_of_schemas(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from floe_core.monitoring.checks import _avro
+    from floe_core.iceberg import _avro
 
     monkeypatch.setattr(_avro, "_MAX_PLANS", 3)
     monkeypatch.setattr(_avro, "_plans", {})
@@ -313,7 +313,7 @@ def test_skipped_bounds_maps_with_block_sizes_are_jumped_over() -> None:
 
 
 def test_a_known_header_is_reused_only_for_the_same_bytes_and_projection() -> None:
-    from floe_core.monitoring.checks import _avro
+    from floe_core.iceberg import _avro
 
     _avro.clear_caches()
     first_field, text = {1: None}, {2: None}

@@ -17,9 +17,9 @@ import pyarrow as pa
 import pytest
 
 from floe_core import _speedups
-from floe_core.monitoring.checks import _avro
-from floe_core.monitoring.checks._avro import AvroError, read_records
-from floe_core.monitoring.checks._manifests import _LIST, ENTRY, _read_bytes
+from floe_core.iceberg import _avro
+from floe_core.iceberg._avro import AvroError, read_records
+from floe_core.iceberg._manifests import _LIST, ENTRY, _read_bytes
 from floe_core.testing.iceberg import add_position_deletes, create_table
 
 MUTATIONS = 400

@@ -14,14 +14,14 @@ from pyiceberg.schema import Schema
 from pyiceberg.transforms import IdentityTransform
 from pyiceberg.types import LongType, NestedField, StringType, StructType, TimestamptzType
 
-from floe_core.monitoring.checks import _manifests
-from floe_core.monitoring.checks._avro import AvroError
-from floe_core.monitoring.checks._manifests import (
+from floe_core.iceberg import _manifests
+from floe_core.iceberg._avro import AvroError
+from floe_core.iceberg._manifests import (
     ManifestSummaries,
     read_live_files,
     read_manifest_list,
 )
-from floe_core.monitoring.checks._newest import newest_column_value
+from floe_core.iceberg._newest import newest_column_value
 from floe_core.testing.iceberg import add_equality_deletes, add_position_deletes
 
 SCHEMA = Schema(

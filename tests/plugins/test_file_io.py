@@ -14,8 +14,8 @@ import pytest
 import yaml
 from pyiceberg.io.pyarrow import PyArrowFile, PyArrowFileIO
 
-from floe_core.monitoring.checks._manifests import read_live_files, read_manifest_list
-from floe_core.plugins._file_io import LocalInputFile, LocalMetadataFileIO
+from floe_core.iceberg._file_io import LocalInputFile, LocalMetadataFileIO
+from floe_core.iceberg._manifests import read_live_files, read_manifest_list
 from floe_core.plugins.pyiceberg_catalogs import RestCatalogPlugin, SqlCatalogPlugin
 from floe_core.testing.iceberg import catalog_config, create_table
 

@@ -9,10 +9,10 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from floe_core.iceberg import TableFacts
 from floe_core.plugins.quality import QualityRule
 from floe_core.quality.columns import Column
 from floe_core.quality.engine import Settings
-from floe_core.quality.metadata import TableFacts
 from floe_core.quality.ranges import BITMAP_MAX_RANGE, bitmap_range, disjoint_groups
 from floe_core.quality.rules import parse_rule
 from floe_core.quality.scan import scan_rules

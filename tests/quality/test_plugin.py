@@ -16,7 +16,6 @@ from floe_core.events import CheckStatus, ViolationType
 from floe_core.manifest import PluginSpec, PluginsSection
 from floe_core.monitoring.checks.quality import QualityCheck
 from floe_core.monitoring.monitor import ContractMonitor
-from floe_core.plugins.duckdb_quality import DuckDBQualityPlugin
 from floe_core.plugins.quality import (
     QualityPlugin,
     QualityRequest,
@@ -26,6 +25,7 @@ from floe_core.plugins.quality import (
 )
 from floe_core.plugins.registry import PluginRegistry
 from floe_core.plugins.types import PluginType
+from floe_core.quality.plugin import DuckDBQualityPlugin
 from floe_core.testing.iceberg import catalog_config
 
 TABLE = "sales.orders"

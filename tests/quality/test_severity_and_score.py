@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 
 from floe_core.events import CheckStatus, ViolationSeverity
-from floe_core.plugins.duckdb_quality import DuckDBQualityPlugin
 from floe_core.plugins.quality import QualityRule, RuleResult, RuleStatus, RuleType
+from floe_core.quality.plugin import DuckDBQualityPlugin
 
 TABLE = "sales.orders"
 SCHEMA = pa.schema([pa.field("id", pa.int64()), pa.field("note", pa.string())])

@@ -8,7 +8,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-#: The plan format this floe-core builds (``monitoring.checks._avro_plan``).
+#: The plan format this floe-core builds (``iceberg._avro_plan``).
 PLAN_VERSION = 1
 
 _UNKNOWN: Any = object()

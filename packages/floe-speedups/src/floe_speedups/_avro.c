@@ -3,7 +3,7 @@
  * reader in C.
  *
  * floe_core builds the plan from the file's writer schema and the fields it needs (see
- * floe_core.monitoring.checks._avro_plan): nested tuples whose first item is an opcode. This
+ * floe_core.iceberg._avro_plan): nested tuples whose first item is an opcode. This
  * module only follows it. Every length and count taken from the data is checked against the
  * end of its buffer before anything is read, nesting is bounded, and any damage raises
  * ValueError with what is wrong; floe turns that into its AvroError.

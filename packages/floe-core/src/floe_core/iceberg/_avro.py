@@ -30,12 +30,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from floe_core._speedups import accelerator
-from floe_core.monitoring.checks._avro_compile import compile_reader
-from floe_core.monitoring.checks._avro_helpers import Read, block_count, check_count
-from floe_core.monitoring.checks._avro_helpers import _bytes as read_bytes
-from floe_core.monitoring.checks._avro_helpers import _fixed as fixed_reader
-from floe_core.monitoring.checks._avro_plan import Plan, Unplannable, plan_reader
-from floe_core.monitoring.checks._avro_schema import AvroError, Projection
+from floe_core.iceberg._avro_compile import compile_reader
+from floe_core.iceberg._avro_helpers import Read, block_count, check_count
+from floe_core.iceberg._avro_helpers import _bytes as read_bytes
+from floe_core.iceberg._avro_helpers import _fixed as fixed_reader
+from floe_core.iceberg._avro_plan import Plan, Unplannable, plan_reader
+from floe_core.iceberg._avro_schema import AvroError, Projection
 
 if TYPE_CHECKING:
     from pyiceberg.avro.decoder import BinaryDecoder

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from floe_core.monitoring.checks._avro_helpers import (
+from floe_core.iceberg._avro_helpers import (
     _PRIMITIVE_READERS,
     Read,
     _dict,
@@ -37,9 +37,9 @@ from floe_core.monitoring.checks._avro_helpers import (
     _varint_blocks,
     read_int_pairs,
 )
-from floe_core.monitoring.checks._avro_schema import AvroError, Projection, SchemaTypes
-from floe_core.monitoring.checks._avro_schema import field_id as _field_id
-from floe_core.monitoring.checks._avro_schema import kind as _kind
+from floe_core.iceberg._avro_schema import AvroError, Projection, SchemaTypes
+from floe_core.iceberg._avro_schema import field_id as _field_id
+from floe_core.iceberg._avro_schema import kind as _kind
 
 
 def compile_reader(schema: Any, projection: Projection | None) -> Read:

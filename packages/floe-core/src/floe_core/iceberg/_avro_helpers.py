@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from floe_core.monitoring.checks._avro_schema import AvroError
+from floe_core.iceberg._avro_schema import AvroError
 
 if TYPE_CHECKING:
     from pyiceberg.avro.decoder import BinaryDecoder

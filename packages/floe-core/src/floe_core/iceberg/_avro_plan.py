@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from floe_core.monitoring.checks._avro_schema import (
+from floe_core.iceberg._avro_schema import (
     AvroError,
     Projection,
     SchemaTypes,

@@ -17,8 +17,6 @@ from pyiceberg.typedef import EMPTY_DICT, Properties
 
 from floe_core._speedups import accelerator
 
-#: The ``py-io-impl`` property that selects this FileIO.
-LOCAL_METADATA_FILE_IO = f"{__name__}.LocalMetadataFileIO"
 # Table metadata (plain or compressed) and Avro manifest lists and manifests.
 _METADATA_SUFFIXES = (".metadata.json", ".metadata.json.gz", ".gz.metadata.json", ".avro")
 _CHUNK = 1 << 16  # below the allocator's mmap threshold, so each read is cheap

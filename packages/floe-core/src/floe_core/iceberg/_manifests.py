@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from pyiceberg.conversions import from_bytes
 from pyiceberg.types import DateType
 
-from floe_core.monitoring.checks._avro import Projection, read_records
-from floe_core.plugins._file_io import LocalMetadataFileIO
+from floe_core.iceberg._avro import Projection, read_records
+from floe_core.iceberg._file_io import LocalMetadataFileIO
 
 if TYPE_CHECKING:
     from pyiceberg.io import FileIO
@@ -212,7 +212,9 @@ def summarize(files: list[LiveFile], field: NestedField) -> ColumnSummary:
     return ColumnSummary(newest, inexact, deletes, equality)
 
 
-class _LRU(Generic[K, V]):
+class LRU(Generic[K, V]):
+    """A thread-safe map that drops its least recently used items beyond ``capacity``."""
+
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._items: OrderedDict[K, V] = OrderedDict()
@@ -253,8 +255,8 @@ class ManifestSummaries:
     """Manifest lists by path and ``ColumnSummary`` by (manifest, column), least recent dropped."""
 
     def __init__(self, capacity: int = 100_000) -> None:
-        self._lists: _LRU[str, list[Manifest]] = _LRU(max(capacity // 100, 16))
-        self._columns: _LRU[tuple[str, int, str], ColumnSummary] = _LRU(capacity)
+        self._lists: LRU[str, list[Manifest]] = LRU(max(capacity // 100, 16))
+        self._columns: LRU[tuple[str, int, str], ColumnSummary] = LRU(capacity)
 
     def __len__(self) -> int:
         return len(self._columns)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from pyiceberg.table.snapshots import Summary
     from pyiceberg.types import NestedField
 
-    from floe_core.monitoring.checks._manifests import ManifestSummaries
+    from floe_core.iceberg._manifests import ManifestSummaries
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Summary keys written by writers that keep snapshot counts (pyiceberg, Spark, Flink, Trino).
@@ -86,7 +86,7 @@ def find_column(table: Table, column: str) -> NestedField:
         TimestamptzType,
     )
 
-    from floe_core.quality.columns import find_field
+    from floe_core.iceberg._fields import find_field
 
     field = find_field(table.schema(), column)
     if field is None:
@@ -116,7 +116,7 @@ def newest_column_value(
 
     Pass the same ``summaries`` from one call to the next to read each manifest only once.
     """
-    from floe_core.monitoring.checks._manifests import ManifestSummaries
+    from floe_core.iceberg._manifests import ManifestSummaries
 
     field = find_column(table, column)
     column = table.schema().find_column_name(field.field_id) or column

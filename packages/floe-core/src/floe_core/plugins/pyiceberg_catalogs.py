@@ -22,8 +22,8 @@ from floe_core.plugins.metadata import FLOE_API_VERSION
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
 
-#: ``floe_core.plugins._file_io.LocalMetadataFileIO``, named without importing pyiceberg.
-LOCAL_METADATA_FILE_IO = "floe_core.plugins._file_io.LocalMetadataFileIO"
+#: ``floe_core.iceberg.LocalMetadataFileIO``, named without importing pyiceberg.
+LOCAL_METADATA_FILE_IO = "floe_core.iceberg.LocalMetadataFileIO"
 
 
 def sqlite_path(uri: str) -> Path | None:

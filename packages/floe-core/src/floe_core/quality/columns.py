@@ -12,9 +12,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from floe_core.iceberg import find_field
+
 if TYPE_CHECKING:
     from pyiceberg.schema import Schema
-    from pyiceberg.types import IcebergType, NestedField, StructType
+    from pyiceberg.types import IcebergType, StructType
 
 
 class ColumnNotFound(Exception):
@@ -34,16 +36,6 @@ class Column:
     def top_level(self) -> bool:
         """Whether the column is a top-level field (not inside a struct)."""
         return len(self.parts) == 1
-
-
-def find_field(schema: Schema, name: str) -> NestedField | None:
-    """The field ``name`` (dotted for struct fields): exact match first, then any case."""
-    for case_sensitive in (True, False):
-        try:
-            return schema.find_field(name, case_sensitive=case_sensitive)
-        except ValueError:
-            continue
-    return None
 
 
 def resolve(schema: Schema, name: str) -> Column:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from floe_core._version import __version__
 from floe_core.errors import PluginError
+from floe_core.iceberg import Facts, TableFacts
 from floe_core.plugins.metadata import FLOE_API_VERSION
 from floe_core.plugins.quality import (
     QualityPlugin,
@@ -28,7 +29,7 @@ from floe_core.plugins.quality import (
 )
 from floe_core.quality.columns import Column, ColumnNotFound, resolve
 from floe_core.quality.engine import Settings
-from floe_core.quality.metadata import Facts, TableFacts, metadata_answer
+from floe_core.quality.metadata import metadata_answer
 from floe_core.quality.scan import columns_of, scan_rules
 from floe_core.quality.score import quality_score
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from floe_core.iceberg import DataFileFacts
 from floe_core.quality.columns import Column
-from floe_core.quality.metadata import DataFileFacts
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -6,10 +6,10 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from floe_core.iceberg import Facts
 from floe_core.plugins.quality import Metric, QualityRule, RuleResult, RuleType
 from floe_core.quality.columns import Column
 from floe_core.quality.engine import Engine, OutOfBounds, RuleError, Settings
-from floe_core.quality.metadata import Facts
 from floe_core.quality.ranges import bitmap_range, disjoint_groups
 from floe_core.quality.source import Source, choose_source
 from floe_core.quality.sql import Params, column_sql, measure_sql

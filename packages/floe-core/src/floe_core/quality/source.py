@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from floe_core.quality.columns import Column, unstable_names
-from floe_core.quality.metadata import Facts
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
+
+    from floe_core.iceberg import Facts
 
 
 @dataclass(frozen=True)

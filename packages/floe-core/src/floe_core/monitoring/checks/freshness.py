@@ -9,8 +9,8 @@ from floe_core.contracts.durations import format_duration
 from floe_core.contracts.sla import FreshnessSLA, freshness_slas
 from floe_core.contracts.tables import ContractTable
 from floe_core.events import CheckStatus, ViolationSeverity, ViolationType
-from floe_core.monitoring.checks._manifests import ManifestSummaries
-from floe_core.monitoring.checks._newest import (
+from floe_core.iceberg import (
+    ManifestSummaries,
     Newest,
     UnsupportedTable,
     newest_column_value,

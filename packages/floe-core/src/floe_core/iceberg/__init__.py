@@ -1,0 +1,76 @@
+"""Reading Iceberg table metadata fast: the newest data, the live files, local metadata files.
+
+What the rest of floe calls (names load lazily, so importing one costs only what it needs):
+
+- ``newest_data_commit(table)`` and ``newest_column_value(table, column, summaries=...)``:
+  how new a table's data is, from snapshots or from manifest column bounds when they are exact
+  (else a scan of that one column), as a ``Newest``; ``UnsupportedTable`` when it cannot be
+  answered exactly. ``ManifestSummaries`` is the cache a long-lived caller passes from one
+  call to the next, so each immutable manifest is read once.
+- ``TableFacts().facts(table)``: the live data files of the current snapshot with their row
+  counts, null counts and bounds (``DataFileFacts``), and the delete files that apply
+  (``Facts``).
+- ``find_field(schema, name)``: a field by its dotted name, exact case first.
+- ``LocalMetadataFileIO``: the FileIO floe's catalogs hand pyiceberg, reading local metadata
+  files with the standard library (no pyarrow).
+
+Everything else here is private: the manifest list and manifest readers (``_manifests``) and
+the projecting Avro decoder they use (``_avro*``: a plan per writer schema, run by the C
+decoder of floe-speedups when installed, else by Python readers generated once per schema).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from floe_core.iceberg._fields import find_field
+    from floe_core.iceberg._file_io import LocalMetadataFileIO
+    from floe_core.iceberg._live_files import DataFileFacts, Facts, TableFacts
+    from floe_core.iceberg._manifests import ManifestSummaries
+    from floe_core.iceberg._newest import (
+        Newest,
+        UnsupportedTable,
+        newest_column_value,
+        newest_data_commit,
+    )
+
+_EXPORTS: dict[str, str] = {
+    "DataFileFacts": "_live_files",
+    "Facts": "_live_files",
+    "LocalMetadataFileIO": "_file_io",
+    "ManifestSummaries": "_manifests",
+    "Newest": "_newest",
+    "TableFacts": "_live_files",
+    "UnsupportedTable": "_newest",
+    "find_field": "_fields",
+    "newest_column_value": "_newest",
+    "newest_data_commit": "_newest",
+}
+
+__all__ = [
+    "DataFileFacts",
+    "Facts",
+    "LocalMetadataFileIO",
+    "ManifestSummaries",
+    "Newest",
+    "TableFacts",
+    "UnsupportedTable",
+    "find_field",
+    "newest_column_value",
+    "newest_data_commit",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'floe_core.iceberg' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
