@@ -21,8 +21,9 @@ decoder of floe-speedups when installed, else by Python readers generated once p
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from floe_core._lazy import lazy_names
 
 if TYPE_CHECKING:
     from floe_core.iceberg._fields import find_field
@@ -37,16 +38,16 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS: dict[str, str] = {
-    "DataFileFacts": "_live_files",
-    "Facts": "_live_files",
-    "LocalMetadataFileIO": "_file_io",
-    "ManifestSummaries": "_manifests",
-    "Newest": "_newest",
-    "TableFacts": "_live_files",
-    "UnsupportedTable": "_newest",
-    "find_field": "_fields",
-    "newest_column_value": "_newest",
-    "newest_data_commit": "_newest",
+    "DataFileFacts": "floe_core.iceberg._live_files",
+    "Facts": "floe_core.iceberg._live_files",
+    "LocalMetadataFileIO": "floe_core.iceberg._file_io",
+    "ManifestSummaries": "floe_core.iceberg._manifests",
+    "Newest": "floe_core.iceberg._newest",
+    "TableFacts": "floe_core.iceberg._live_files",
+    "UnsupportedTable": "floe_core.iceberg._newest",
+    "find_field": "floe_core.iceberg._fields",
+    "newest_column_value": "floe_core.iceberg._newest",
+    "newest_data_commit": "floe_core.iceberg._newest",
 }
 
 __all__ = [
@@ -63,14 +64,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'floe_core.iceberg' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals())
