@@ -9,33 +9,16 @@ from typing import Any
 
 import yaml
 
+from tests._factories import ORDERS_PROPERTIES, odcs, table_object
+
 
 def contract_file(write_contract: Callable[..., Path], *sla: dict[str, Any]) -> Path:
-    return write_contract(
-        {
-            "apiVersion": "v3.1.0",
-            "kind": "DataContract",
-            "id": "orders-v1",
-            "name": "orders",
-            "version": "1.0.0",
-            "status": "active",
-            "schema": [
-                {
-                    "name": "orders",
-                    "physicalName": "sales.orders",
-                    "properties": [
-                        {"name": "id", "logicalType": "integer", "required": True},
-                        {"name": "updated_at", "logicalType": "timestamp"},
-                    ],
-                }
-            ],
-            "slaProperties": [
-                {"property": "availability", "value": "99.9%"},
-                {"property": "latency", "value": 6, "unit": "h", "element": "updated_at"},
-                *sla,
-            ],
-        }
-    )
+    sla = [
+        {"property": "availability", "value": "99.9%"},
+        {"property": "latency", "value": 6, "unit": "h", "element": "updated_at"},
+        *sla,
+    ]
+    return write_contract(odcs(table_object("sales.orders", ORDERS_PROPERTIES), sla=sla))
 
 
 def test_missing_table_exits_1_with_an_availability_violation(

@@ -15,26 +15,10 @@ from floe_core.events import CheckReport, ViolationType
 from floe_core.manifest import PluginSpec
 from floe_core.monitoring.monitor import ContractMonitor
 from floe_core.testing.iceberg import catalog_config
+from tests._factories import ORDERS_PROPERTIES, odcs, table_object
 
 # An ODCS v3 contract for table sales.orders; tests copy it and add a lifecycle.
-BASE: dict[str, Any] = {
-    "apiVersion": "v3.1.0",
-    "kind": "DataContract",
-    "id": "orders-v1",
-    "name": "orders",
-    "version": "1.2.0",
-    "status": "active",
-    "schema": [
-        {
-            "name": "orders",
-            "physicalName": "sales.orders",
-            "properties": [
-                {"name": "id", "logicalType": "integer", "required": True},
-                {"name": "updated_at", "logicalType": "timestamp"},
-            ],
-        }
-    ],
-}
+BASE = odcs(table_object("sales.orders", ORDERS_PROPERTIES), version="1.2.0", id="orders-v1")
 
 
 def _lifecycle_contract(

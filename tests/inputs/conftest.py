@@ -9,28 +9,21 @@ from typing import Any
 
 import pytest
 
+from tests._factories import odcs
+
 # A valid ODCS v3 contract for table sales.orders; tests copy it and break one thing.
-VALID_CONTRACT: dict[str, Any] = {
-    "apiVersion": "v3.1.0",
-    "kind": "DataContract",
-    "id": "orders-v1",
-    "version": "1.0.0",
-    "name": "orders",
-    "status": "active",
-    "schema": [
-        {
-            "name": "orders",
-            "physicalName": "sales.orders",
-            "properties": [
-                {"name": "order_id", "logicalType": "integer", "required": True},
-                {"name": "updated_at", "logicalType": "timestamp"},
-            ],
-        }
-    ],
-    "slaProperties": [
-        {"property": "latency", "value": 6, "unit": "h", "element": "orders.updated_at"}
-    ],
-}
+VALID_CONTRACT = odcs(
+    {
+        "name": "orders",
+        "physicalName": "sales.orders",
+        "properties": [
+            {"name": "order_id", "logicalType": "integer", "required": True},
+            {"name": "updated_at", "logicalType": "timestamp"},
+        ],
+    },
+    id="orders-v1",
+    sla=[{"property": "latency", "value": 6, "unit": "h", "element": "orders.updated_at"}],
+)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from floe_core.monitoring.monitor import ContractMonitor
 from floe_core.state.engine import open_state, upgrade
 from floe_core.state.store import StateStore
 from floe_core.testing.iceberg import catalog_config, create_table
+from tests._factories import odcs, table_object
 
 POSTGRES_ENV = "FLOE_TEST_POSTGRES_URL"
 REQUIRE_ENV = "FLOE_REQUIRE_POSTGRES"
@@ -148,26 +149,12 @@ def stale_lake(
     table.append(pa.table({"id": [1], "region": ["eu"]}, schema=ORDERS))
     snapshot = catalog.load_table("sales.orders").current_snapshot()
     committed = datetime.fromtimestamp(snapshot.timestamp_ms / 1000, tz=UTC)
-    contract = {
-        "apiVersion": "v3.1.0",
-        "kind": "DataContract",
-        "id": "orders-contract",
-        "name": "orders",
-        "version": "1.2.0",
-        "status": "active",
-        "schema": [
-            {
-                "name": "orders",
-                "physicalName": "sales.orders",
-                "physicalType": "table",
-                "properties": [
-                    {"name": "id", "physicalType": "long", "required": True},
-                    {"name": "region", "physicalType": "string"},
-                ],
-            }
-        ],
-        "slaProperties": [{"property": "freshness", "value": "PT1H"}],
-    }
+    columns = [
+        {"name": "id", "physicalType": "long", "required": True},
+        {"name": "region", "physicalType": "string"},
+    ]
+    sla = [{"property": "freshness", "value": "PT1H"}]
+    contract = odcs(table_object("sales.orders", columns), version="1.2.0", sla=sla)
     path = write_contract(yaml.safe_dump(contract, sort_keys=False), "orders.yaml")
     return StaleLake(catalog, warehouse, path, manifest, committed)
 
@@ -186,25 +173,15 @@ def stale_contract(catalog: Any, write_contract: Callable[..., Path]) -> Path:
     table = create_table(catalog, "sales.events", EVENTS)
     now = datetime.now(UTC)
     table.append(pa.table({"id": [1], "updated_at": [now - timedelta(hours=5)]}, schema=EVENTS))
-    contract = {
-        "apiVersion": "v3.1.0",
-        "kind": "DataContract",
-        "id": "events-contract",
-        "name": "events",
-        "version": "2.0.0",
-        "status": "active",
-        "schema": [
-            {
-                "name": "events",
-                "physicalName": "sales.events",
-                "properties": [
-                    {"name": "id", "physicalType": "long", "required": True},
-                    {"name": "updated_at", "physicalType": "timestamptz"},
-                ],
-            }
-        ],
-        "slaProperties": [
-            {"property": "latency", "value": 1, "unit": "h", "element": "updated_at"}
-        ],
-    }
+    columns = [
+        {"name": "id", "physicalType": "long", "required": True},
+        {"name": "updated_at", "physicalType": "timestamptz"},
+    ]
+    sla = [{"property": "latency", "value": 1, "unit": "h", "element": "updated_at"}]
+    contract = odcs(
+        table_object("sales.events", columns, name="events"),
+        name="events",
+        version="2.0.0",
+        sla=sla,
+    )
     return write_contract(yaml.safe_dump(contract, sort_keys=False), "events.yaml")

@@ -13,6 +13,7 @@ from floe_core.errors import InputError
 from floe_core.reporting.build import build_report, windows
 from floe_core.reporting.model import SLAReport, trend
 from floe_core.state.retention import apply_retention
+from tests._factories import registered
 
 from ._synthetic import History, Run
 from .conftest import StateDB
@@ -290,34 +291,14 @@ def test_monitor_report_uses_its_store(state_db: StateDB) -> None:
 def test_a_registered_contract_is_expected_from_its_registration_with_its_overrides(
     state_db: StateDB,
 ) -> None:
-    from floe_core.contracts.model import DataContract
-    from floe_core.contracts.registered import RegisteredContract
-
     # Registered on Sunday at 12:00 with freshness every 60 min; it ran 12 times that day.
-    registered = RegisteredContract(
-        contract_name="orders",
-        contract_version="1.0.0",
-        contract=DataContract.model_validate(
-            {
-                "apiVersion": "v3.1.0",
-                "kind": "DataContract",
-                "id": "orders",
-                "name": "orders",
-                "version": "1.0.0",
-                "status": "active",
-            }
-        ),
-        connection_config={},
-        monitoring_overrides=MonitoringConfig(
-            check_intervals=CheckIntervalConfig(freshness_minutes=60)
-        ),
-        registered_at=at(SUN, 12 * 60),
-    )
+    overrides = MonitoringConfig(check_intervals=CheckIntervalConfig(freshness_minutes=60))
+    contract = registered("orders", at=at(SUN, 12 * 60), overrides=overrides)
     history = History().add(*every("orders", "freshness", SUN, 60, "p" * 24)[12:])
 
     async def run() -> SLAReport:
         async with state_db.store() as store:
-            await store.register_contract(registered)
+            await store.register_contract(contract)
             await history.write(store)
             return await build_report(store, since=SAT, until=MON, window="daily", now=NOW)
 

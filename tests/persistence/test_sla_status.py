@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from floe_core.config import SeverityThresholds
-from floe_core.contracts.model import DataContract
-from floe_core.contracts.registered import RegisteredContract
 from floe_core.events import (
     CheckResult,
     CheckStatus,
@@ -23,29 +21,14 @@ from floe_core.events import (
 from floe_core.monitoring.escalation import escalate
 from floe_core.monitoring.history import TypeHistory, load_history
 from floe_core.monitoring.sla_status import sla_status, sla_statuses
+from tests._factories import T0, registered
 
-T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 FRESHNESS = ViolationType.FRESHNESS
 QUALITY = ViolationType.QUALITY
 AVAILABILITY = ViolationType.AVAILABILITY
 DRIFT = ViolationType.SCHEMA_DRIFT
 DEPRECATION = ViolationType.DEPRECATION
-REGISTERED = RegisteredContract(
-    contract_name="orders",
-    contract_version="1.0.0",
-    contract=DataContract.model_validate(
-        {
-            "apiVersion": "v3.1.0",
-            "kind": "DataContract",
-            "id": "orders",
-            "name": "orders",
-            "version": "1.0.0",
-            "status": "active",
-        }
-    ),
-    connection_config={},
-    registered_at=T0 - timedelta(days=7),
-)
+REGISTERED = registered()
 
 
 def run(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -34,32 +34,14 @@ from floe_core.state.models import (
     RegisteredContractRow,
 )
 from floe_core.state.store import HistoryPoint, ProbePoint, StateStore
+from tests._factories import T0, sla_status, violation
+from tests._factories import check_result as _check_result
 
-T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+STALE = {"tables": [{"table": "sales.orders", "age_seconds": 10800.0}]}
+
 FRESHNESS = ViolationType.FRESHNESS
 QUALITY = ViolationType.QUALITY
-
-
-def event_at(
-    at: datetime,
-    severity: ViolationSeverity = ViolationSeverity.ERROR,
-    check_type: ViolationType = FRESHNESS,
-    element: str | None = None,
-) -> ContractViolationEvent:
-    return ContractViolationEvent(
-        contract_name="orders",
-        contract_version="1.2.0",
-        violation_type=check_type,
-        severity=severity,
-        message=f"{check_type.value} {severity.value}",
-        element=element,
-        expected_value="age <= 1h",
-        actual_value="age 3h",
-        timestamp=at,
-        affected_consumers=["finance-dashboard"],
-        check_duration_seconds=0.01,
-        metadata={"table": "sales.orders"},
-    )
+event_at = violation
 
 
 def result_at(
@@ -69,30 +51,11 @@ def result_at(
     violation: ContractViolationEvent | None = None,
     details: dict[str, Any] | None = None,
 ) -> CheckResult:
-    return CheckResult(
-        id=str(uuid.uuid4()),
-        contract_name="orders",
-        check_type=check_type,
-        status=status,
-        duration_seconds=0.01,
-        timestamp=at,
-        details=details or {"tables": [{"table": "sales.orders", "age_seconds": 10800.0}]},
-        violation=violation,
-    )
+    return _check_result(at, status, check_type, violation, details=details or STALE)
 
 
 def status_of(check_type: ViolationType, value: float, at: datetime = T0) -> SLAStatus:
-    return SLAStatus(
-        contract_name="orders",
-        check_type=check_type,
-        current_value=value,
-        threshold=3600.0,
-        compliance_pct=50.0,
-        last_check_time=at,
-        consecutive_failures=2,
-        violation_count_24h=1,
-        window_start=at - timedelta(hours=24),
-    )
+    return sla_status(check_type, value, at=at)
 
 
 @pytest.fixture

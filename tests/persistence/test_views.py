@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -24,8 +23,8 @@ from floe_core.events import (
 )
 from floe_core.state.engine import open_state
 from floe_core.state.store import StateStore
+from tests._factories import T0, check_result, sla_status, violation
 
-T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 FRESHNESS = ViolationType.FRESHNESS
 QUALITY = ViolationType.QUALITY
 ERROR = ViolationSeverity.ERROR
@@ -39,19 +38,16 @@ def event(
     contract: str = "orders",
     metadata: dict[str, str] | None = None,
 ) -> ContractViolationEvent:
-    return ContractViolationEvent(
-        contract_name=contract,
-        contract_version="1.2.0",
-        violation_type=check_type,
-        severity=severity,
-        message=f"{check_type.value} {severity.value} at {at:%H:%M}",
+    message = f"{check_type.value} {severity.value} at {at:%H:%M}"
+    return violation(
+        at,
+        severity,
+        check_type,
+        contract=contract,
+        message=message,
         element="updated_at",
-        expected_value="age <= 1h",
-        actual_value="age 3h",
-        timestamp=at,
-        affected_consumers=["finance-dashboard"],
-        check_duration_seconds=0.25,
         metadata=metadata or {},
+        duration=0.25,
     )
 
 
@@ -77,15 +73,8 @@ def result(
             ]
         }
     )
-    return CheckResult(
-        id=str(uuid.uuid4()),
-        contract_name=contract,
-        check_type=check_type,
-        status=status,
-        duration_seconds=0.25,
-        timestamp=at,
-        details=details,
-        violation=violation,
+    return check_result(
+        at, status, check_type, violation, contract=contract, details=details, duration=0.25
     )
 
 
@@ -99,16 +88,15 @@ def status(
     at: datetime = T0,
     contract: str = "orders",
 ) -> SLAStatus:
-    return SLAStatus(
-        contract_name=contract,
-        check_type=check_type,
-        current_value=value,
+    return sla_status(
+        check_type,
+        value,
         threshold=threshold,
-        compliance_pct=compliance,
-        last_check_time=at,
-        consecutive_failures=failures,
-        violation_count_24h=breaches,
-        window_start=at - timedelta(hours=24),
+        compliance=compliance,
+        failures=failures,
+        breaches=breaches,
+        at=at,
+        contract=contract,
     )
 
 
