@@ -20,6 +20,7 @@ from floe_core.events import CheckReport, CheckResult, ViolationType
 from floe_core.monitoring.monitor import ContractMonitor
 from floe_core.plugins.pyiceberg_catalogs import SqlCatalogPlugin
 from floe_core.testing.iceberg import catalog_config, create_table
+from tests._factories import ORDERS_PROPERTIES, odcs, table_object
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 TABLE = "sales.orders"
@@ -81,26 +82,13 @@ class Lake:
         properties: bool = False,
     ) -> DataContract:
         """An ODCS v3 contract over ``tables``, loaded the way ``floe`` loads one."""
-        objects = []
-        for table in tables:
-            obj: dict[str, Any] = {"name": table.rsplit(".", 1)[-1], "physicalName": table}
-            if properties:
-                obj["properties"] = [
-                    {"name": "id", "logicalType": "integer", "required": True},
-                    {"name": "updated_at", "logicalType": "timestamp"},
-                ]
-            objects.append(obj)
-        doc: dict[str, Any] = {
-            "apiVersion": "v3.1.0",
-            "kind": "DataContract",
-            "id": f"{name}-v1",
-            "name": name,
-            "version": "1.0.0",
-            "status": "active",
-            "schema": objects,
-        }
-        if sla:
-            doc["slaProperties"] = list(sla)
+        objects = [
+            table_object(
+                table, ORDERS_PROPERTIES if properties else None, name=table.split(".")[-1]
+            )
+            for table in tables
+        ]
+        doc = odcs(*objects, name=name, id=f"{name}-v1", sla=sla)
         return parse_contract(yaml.safe_dump(doc, sort_keys=False))
 
     def catalog_plugin(self) -> SqlCatalogPlugin:
