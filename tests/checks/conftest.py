@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from floe_core.config import MonitoringConfig
-from floe_core.events import CheckReport, ViolationType
+from floe_core.events import CheckReport, CheckResult, CheckStatus, ViolationSeverity, ViolationType
 from floe_core.manifest import PluginSpec
 from floe_core.monitoring.checks.base import Check
 from floe_core.monitoring.monitor import ContractMonitor
@@ -103,3 +103,16 @@ class Lake(BaseLake):
 
 
 lake = lake_fixture(Lake)
+
+
+def assert_no_data(result: CheckResult, expected_value: str) -> dict[str, Any]:
+    """``result`` failed freshness with a "no data" ERROR; the table's details."""
+    assert result.status is CheckStatus.FAIL
+    event = result.violation
+    assert event is not None
+    assert event.severity is ViolationSeverity.ERROR
+    assert (event.actual_value, event.expected_value) == ("no data", expected_value)
+    assert "no data" in event.message
+    [table] = result.details["tables"]
+    assert table["newest_data"] is None
+    return dict(table)

@@ -12,6 +12,8 @@ import pytest
 from floe_core.events import CheckResult, CheckStatus, ViolationSeverity
 from floe_core.testing.iceberg import add_position_deletes
 
+from .conftest import assert_no_data
+
 SCHEMA = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("region", pa.string())])
 
 
@@ -130,12 +132,4 @@ def test_a_table_without_data_is_a_no_data_error(lake: Any, build: Any) -> None:
 
     result = freshness(lake, now=datetime.now().astimezone())
 
-    assert result.status is CheckStatus.FAIL
-    event = result.violation
-    assert event is not None
-    assert event.severity is ViolationSeverity.ERROR
-    assert event.actual_value == "no data"
-    assert event.expected_value == "age <= 2h"
-    assert "no data" in event.message
-    assert result.details["tables"][0]["newest_data"] is None
-    assert result.details["tables"][0]["method"] == "snapshot"
+    assert assert_no_data(result, "age <= 2h")["method"] == "snapshot"

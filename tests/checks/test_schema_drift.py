@@ -160,56 +160,48 @@ def test_added_column_is_a_warning(lake: Any, customers: Any) -> None:
     assert result.details["tables"][0]["schema_id"] == 1
 
 
-def test_removed_column_is_critical(lake: Any, customers: Any) -> None:
-    with customers.update_schema() as update:
-        update.delete_column("nickname")
-
-    result, [event] = drift(lake)
-
-    assert result.status is CheckStatus.FAIL
-    assert event.severity is CRITICAL
-    assert event.element == "nickname"
-    assert event.metadata["change"] == "column_removed"
-    assert (event.expected_value, event.actual_value) == ("string", "absent")
-
-
-def test_changed_type_is_an_error(lake: Any, customers: Any) -> None:
-    with customers.update_schema() as update:
-        update.update_column("quantity", LongType())  # int -> long, a legal promotion
-
-    result, [event] = drift(lake)
-
-    assert result.status is CheckStatus.FAIL
-    assert event.severity is ERROR
-    assert event.element == "quantity"
-    assert event.metadata["change"] == "type_changed"
-    assert (event.expected_value, event.actual_value) == ("int", "long (logicalType integer)")
-
-
-def test_required_column_now_nullable_is_an_error(lake: Any, customers: Any) -> None:
-    with customers.update_schema() as update:
-        update.update_column("email", required=False)
-
-    result, [event] = drift(lake)
-
-    assert result.status is CheckStatus.FAIL
-    assert event.severity is ERROR
-    assert event.element == "email"
-    assert event.metadata["change"] == "nullability_changed"
-    assert (event.expected_value, event.actual_value) == ("required", "nullable")
+# One schema change each: (how the table changes, the event it gives, whether the check fails).
+SINGLE_CHANGES = {
+    "removed column is critical": (
+        lambda update: update.delete_column("nickname"),
+        ("nickname", "column_removed", CRITICAL, "string", "absent"),
+        CheckStatus.FAIL,
+    ),
+    "changed type is an error": (
+        lambda update: update.update_column("quantity", LongType()),  # int -> long, legal
+        ("quantity", "type_changed", ERROR, "int", "long (logicalType integer)"),
+        CheckStatus.FAIL,
+    ),
+    "required column now nullable is an error": (
+        lambda update: update.update_column("email", required=False),
+        ("email", "nullability_changed", ERROR, "required", "nullable"),
+        CheckStatus.FAIL,
+    ),
+    "nullable column now required is info": (
+        lambda update: update.update_column("nickname", required=True),
+        ("nickname", "nullability_changed", INFO, "nullable", "required"),
+        CheckStatus.PASS,
+    ),
+}
 
 
-def test_nullable_column_now_required_is_info(lake: Any, customers: Any) -> None:
+@pytest.mark.parametrize(
+    ("change", "expected", "status"), SINGLE_CHANGES.values(), ids=SINGLE_CHANGES.keys()
+)
+def test_one_change_gives_one_event_of_its_severity(
+    lake: Any, customers: Any, change: Any, expected: tuple[Any, ...], status: CheckStatus
+) -> None:
     with customers.update_schema(allow_incompatible_changes=True) as update:
-        update.update_column("nickname", required=True)
+        change(update)
 
     result, [event] = drift(lake)
 
-    assert result.status is CheckStatus.PASS
-    assert event.severity is INFO
-    assert event.element == "nickname"
-    assert event.metadata["change"] == "nullability_changed"
-    assert (event.expected_value, event.actual_value) == ("nullable", "required")
+    assert result.status is status
+    element, kind, severity, contract_side, table_side = expected
+    assert event.severity is severity
+    assert event.element == element
+    assert event.metadata["change"] == kind
+    assert (event.expected_value, event.actual_value) == (contract_side, table_side)
 
 
 def test_primary_key_that_is_no_identifier_field_is_a_constraint_change(

@@ -22,6 +22,7 @@ from floe_core.monitoring.escalation import escalate
 from floe_core.monitoring.history import TypeHistory, load_history
 from floe_core.monitoring.sla_status import sla_status, sla_statuses
 from tests._factories import T0, registered
+from tests._factories import sla_status as status_row
 
 FRESHNESS = ViolationType.FRESHNESS
 QUALITY = ViolationType.QUALITY
@@ -109,63 +110,34 @@ THIS_RUN = [
 ]
 
 
-def expected(check_type: ViolationType, **numbers: Any) -> SLAStatus:
-    return SLAStatus(
-        contract_name="orders",
-        check_type=check_type,
-        last_check_time=T0,
-        window_start=T0 - timedelta(hours=24),
-        **numbers,
+def expected(check_type: ViolationType, *numbers: float) -> SLAStatus:
+    """The status of ``check_type``: value, threshold, compliance %, failures, breaches."""
+    value, threshold, compliance, failures, breaches = numbers
+    return status_row(
+        check_type,
+        value,
+        threshold=threshold,
+        compliance=compliance,
+        failures=int(failures),
+        breaches=int(breaches),
+        at=T0,
     )
 
 
-# Worked out by hand from HISTORY and THIS_RUN:
+# Worked out by hand from HISTORY and THIS_RUN (value, threshold, compliance %, failures in a
+# row, breaches in 24 h):
 EXPECTED = {
     # in the window: fail -20, pass -16, fail -12, fail -4, and this fail: 1 of 5 passed;
     # fails since the pass at -16 h: -12, -4 and this one; breaches: -20, -12, -4, this one.
     # The stalest table is b (9000 s old) and its SLA is 4 h.
-    FRESHNESS: expected(
-        FRESHNESS,
-        current_value=9000.0,
-        threshold=14400.0,
-        compliance_pct=20.0,
-        consecutive_failures=3,
-        violation_count_24h=4,
-    ),
-    # pass -10, fail -5, this pass: 2 of 3; this run passed; one breach (-5 h).
-    QUALITY: expected(
-        QUALITY,
-        current_value=62.5,
-        threshold=100.0,
-        compliance_pct=200 / 3,  # 100 x 2 / 3, computed the same way
-        consecutive_failures=0,
-        violation_count_24h=1,
-    ),
+    FRESHNESS: expected(FRESHNESS, 9000.0, 14400.0, 20.0, 3, 4),
+    # pass -10, fail -5, this pass: 2 of 3 (100 x 2 / 3, computed the same way); this run
+    # passed; one breach (-5 h).
+    QUALITY: expected(QUALITY, 62.5, 100.0, 200 / 3, 0, 1),
     # probes ok -23, failed -22, ok -1, ok now: uptime 3/4; runs pass, fail, pass, pass: 3/4.
-    AVAILABILITY: expected(
-        AVAILABILITY,
-        current_value=75.0,
-        threshold=99.0,
-        compliance_pct=75.0,
-        consecutive_failures=0,
-        violation_count_24h=1,
-    ),
-    DRIFT: expected(
-        DRIFT,
-        current_value=3.0,
-        threshold=0.0,
-        compliance_pct=0.0,
-        consecutive_failures=1,
-        violation_count_24h=1,
-    ),
-    DEPRECATION: expected(
-        DEPRECATION,
-        current_value=45.0,
-        threshold=0.0,
-        compliance_pct=100.0,
-        consecutive_failures=0,
-        violation_count_24h=0,
-    ),
+    AVAILABILITY: expected(AVAILABILITY, 75.0, 99.0, 75.0, 0, 1),
+    DRIFT: expected(DRIFT, 3.0, 0.0, 0.0, 1, 1),
+    DEPRECATION: expected(DEPRECATION, 45.0, 0.0, 100.0, 0, 0),
 }
 
 
