@@ -43,6 +43,18 @@ def contract_doc() -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture
+def contract_file(
+    contract_doc: Callable[..., dict[str, Any]], write_contract: Callable[..., Path]
+) -> Callable[..., Path]:
+    """Write ``contract_doc(**changes)`` to a file of its own; return the path."""
+
+    def write(**changes: Any) -> Path:
+        return write_contract(contract_doc(**changes))
+
+    return write
+
+
+@pytest.fixture
 def expect_input_error(caplog: pytest.LogCaptureFixture) -> Callable[..., str]:
     """Assert a CLI result is exit 2 with one ``Error:`` line and no traceback; return stderr."""
 

@@ -36,42 +36,45 @@ def sqlite_server(warehouse: Path) -> dict[str, str]:
     )
 
 
-def expect_unavailable(
-    result: Any, caplog: pytest.LogCaptureFixture, reason: str, *fragments: str
-) -> str:
+@pytest.fixture
+def expect_unavailable(caplog: pytest.LogCaptureFixture) -> Callable[..., str]:
     """Assert exit 1 with one availability violation and the other checks erroring with
     ``reason``, no traceback; each fragment is in the violation and the errors. Returns the
     violation's message (from the JSON report, or the table's text)."""
-    everything = result.stdout + result.stderr
-    assert result.exception is None, f"unexpected exception: {result.exception!r}"
-    assert "Traceback" not in everything
-    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
-    assert result.exit_code == 1, everything
-    assert not [line for line in everything.splitlines() if line.startswith("Error")]
-    assert result.stderr.strip() == ""
-    if not result.stdout.lstrip().startswith("{"):
-        # A table for people: the violation and the erroring checks, whatever the wrapping.
-        text = " ".join(result.stdout.replace("│", " ").split())
-        assert "FAIL: 1 violation(s) (1 error)" in text
-        assert f"freshness ERROR {reason}:" in text
-        assert f"schema_drift ERROR {reason}:" in text
-        assert "availability FAIL" in text
-        return text
-    report = json.loads(result.stdout)
-    [violation] = report["violations"]
-    assert violation["violation_type"] == "availability"
-    assert violation["severity"] == "error"
-    assert violation["metadata"]["reason"] == reason
-    results = {r["check_type"]: r for r in report["results"]}
-    assert results["availability"]["status"] == "fail"
-    assert results["availability"]["details"]["probe"]["reason"] == reason
-    for other in ("freshness", "schema_drift"):
-        assert results[other]["status"] == "error", results[other]
-        assert results[other]["details"]["reason"] == reason
-    for fragment in fragments:
-        assert fragment in violation["message"], f"{fragment!r} not in {violation['message']!r}"
-        assert fragment in results["freshness"]["details"]["message"]
-    return str(violation["message"])
+
+    def check(result: Any, reason: str, *fragments: str) -> str:
+        everything = result.stdout + result.stderr
+        assert result.exception is None, f"unexpected exception: {result.exception!r}"
+        assert "Traceback" not in everything
+        assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+        assert result.exit_code == 1, everything
+        assert not [line for line in everything.splitlines() if line.startswith("Error")]
+        assert result.stderr.strip() == ""
+        if not result.stdout.lstrip().startswith("{"):
+            # A table for people: the violation and the erroring checks, whatever the wrapping.
+            text = " ".join(result.stdout.replace("│", " ").split())
+            assert "FAIL: 1 violation(s) (1 error)" in text
+            assert f"freshness ERROR {reason}:" in text
+            assert f"schema_drift ERROR {reason}:" in text
+            assert "availability FAIL" in text
+            return text
+        report = json.loads(result.stdout)
+        [violation] = report["violations"]
+        assert violation["violation_type"] == "availability"
+        assert violation["severity"] == "error"
+        assert violation["metadata"]["reason"] == reason
+        results = {r["check_type"]: r for r in report["results"]}
+        assert results["availability"]["status"] == "fail"
+        assert results["availability"]["details"]["probe"]["reason"] == reason
+        for other in ("freshness", "schema_drift"):
+            assert results[other]["status"] == "error", results[other]
+            assert results[other]["details"]["reason"] == reason
+        for fragment in fragments:
+            assert fragment in violation["message"], f"{fragment!r} not in {violation['message']!r}"
+            assert fragment in results["freshness"]["details"]["message"]
+        return str(violation["message"])
+
+    return check
 
 
 def write_manifest(path: Path, catalog: dict[str, Any] | None = None) -> Path:
@@ -83,34 +86,40 @@ def write_manifest(path: Path, catalog: dict[str, Any] | None = None) -> Path:
 
 
 @pytest.fixture
+def sla_check(floe: Callable[..., Any]) -> Callable[..., Any]:
+    """``floe sla check CONTRACT --manifest MANIFEST ARGS``."""
+
+    def run(contract: Path, manifest: Path, *args: str) -> Any:
+        return floe("sla", "check", contract, "--manifest", manifest, *args)
+
+    return run
+
+
+@pytest.fixture
 def server_contract(
-    warehouse: Path, contract_doc: Callable[..., Any], write_contract: Callable[..., Path]
+    orders_table: Any,
+    warehouse: Path,
+    contract_doc: Callable[..., Any],
+    write_contract: Callable[..., Path],
 ) -> Path:
     """The orders contract naming its table only as 'orders'; the server gives namespace and
-    catalog."""
+    catalog (where ``orders_table`` is)."""
     doc = contract_doc(servers=[sqlite_server(warehouse)])
     doc["schema"][0]["physicalName"] = "orders"
     return write_contract(doc)
 
 
 def test_contract_server_used_when_manifest_names_no_catalog(
-    orders_table: Any,
-    server_contract: Path,
-    tmp_path: Path,
-    floe: Callable[..., Any],
+    server_contract: Path, tmp_path: Path, sla_check: Callable[..., Any]
 ) -> None:
-    manifest = write_manifest(tmp_path / "no-catalog.yaml")
-    result = floe("sla", "check", server_contract, "--manifest", manifest)
+    result = sla_check(server_contract, write_manifest(tmp_path / "no-catalog.yaml"))
     assert result.exception is None
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "sales.orders: schema matches the contract" in result.stdout
 
 
 def test_contract_server_used_without_any_manifest(
-    orders_table: Any,
-    server_contract: Path,
-    no_manifest_env: Path,
-    floe: Callable[..., Any],
+    server_contract: Path, no_manifest_env: Path, floe: Callable[..., Any]
 ) -> None:
     result = floe("sla", "check", server_contract, "--format", "json")
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -121,19 +130,34 @@ def test_contract_server_used_without_any_manifest(
 
 
 def test_manifest_catalog_beats_contract_server(
-    orders_table: Any,
     server_contract: Path,
     tmp_path: Path,
-    floe: Callable[..., Any],
-    caplog: pytest.LogCaptureFixture,
+    sla_check: Callable[..., Any],
+    expect_unavailable: Callable[..., str],
 ) -> None:
     local_catalog(tmp_path / "other-lake", "other")
     config = catalog_config(tmp_path / "other-lake", "other")
     manifest = write_manifest(tmp_path / "other.yaml", {"type": "sql", "config": config})
-    result = floe("sla", "check", server_contract, "--manifest", manifest, "--format", "json")
+    result = sla_check(server_contract, manifest, "--format", "json")
     expect_unavailable(
-        result, caplog, "table_not_found", "Table 'sales.orders' does not exist in catalog 'other'"
+        result, "table_not_found", "Table 'sales.orders' does not exist in catalog 'other'"
     )
+
+
+@pytest.fixture
+def catalog_in(
+    tmp_path: Path, contract_file: Callable[..., Path]
+) -> Callable[..., tuple[Path, Path]]:
+    """Write the orders contract and a manifest with ``catalog`` in the manifest's plugins
+    (``where="manifest"``), or as the contract's server with a manifest naming no catalog
+    (``where="server"``); return (contract, manifest)."""
+
+    def write(where: str, catalog: dict[str, Any]) -> tuple[Path, Path]:
+        if where == "manifest":
+            return contract_file(), write_manifest(tmp_path / "catalog.yaml", catalog)
+        return contract_file(servers=[catalog]), write_manifest(tmp_path / "no-catalog.yaml")
+
+    return write
 
 
 @pytest.mark.parametrize("namespace_exists", [False, True], ids=["no-namespace", "no-table"])
@@ -141,24 +165,21 @@ def test_missing_table(
     namespace_exists: bool,
     catalog: Any,
     manifest: Path,
-    contract_doc: Callable[..., Any],
-    write_contract: Callable[..., Path],
-    floe: Callable[..., Any],
+    contract_file: Callable[..., Path],
+    sla_check: Callable[..., Any],
     expect_input_error: Callable[..., str],
-    caplog: pytest.LogCaptureFixture,
+    expect_unavailable: Callable[..., str],
 ) -> None:
     if namespace_exists:
         catalog.create_namespace("sales")
-    path = write_contract(contract_doc())
+    path = contract_file()
     missing = "Table 'sales.orders' does not exist in catalog 'floe'"
     for fmt in ("table", "json"):
-        result = floe("sla", "check", path, "--manifest", manifest, "--format", fmt)
-        assert missing in expect_unavailable(result, caplog, "table_not_found", missing)
+        result = sla_check(path, manifest, "--format", fmt)
+        assert missing in expect_unavailable(result, "table_not_found", missing)
     # Without the availability check, floe could not check anything: a usage error.
     for fmt in ("table", "json"):
-        result = floe(
-            "sla", "check", path, "--manifest", manifest, "--format", fmt, "--check", "freshness"
-        )
+        result = sla_check(path, manifest, "--format", fmt, "--check", "freshness")
         expect_input_error(result, missing)
 
 
@@ -166,121 +187,99 @@ def test_unresolvable_table(
     manifest: Path,
     contract_doc: Callable[..., Any],
     write_contract: Callable[..., Path],
-    floe: Callable[..., Any],
+    sla_check: Callable[..., Any],
     expect_input_error: Callable[..., str],
 ) -> None:
     doc = contract_doc()
     doc["schema"][0]["physicalName"] = "orders"  # no namespace, and no iceberg server
-    result = floe("sla", "check", write_contract(doc), "--manifest", manifest)
+    result = sla_check(write_contract(doc), manifest)
     expect_input_error(result, "schema object 'orders' does not say which Iceberg table")
 
 
-@pytest.mark.parametrize("via", ["contract-server", "manifest"])
+@pytest.mark.parametrize("where", ["server", "manifest"])
 def test_unreachable_rest_catalog(
-    via: str,
+    where: str,
     closed_port: int,
-    tmp_path: Path,
-    contract_doc: Callable[..., Any],
-    write_contract: Callable[..., Path],
-    floe: Callable[..., Any],
+    catalog_in: Callable[..., tuple[Path, Path]],
+    sla_check: Callable[..., Any],
     expect_input_error: Callable[..., str],
-    caplog: pytest.LogCaptureFixture,
+    expect_unavailable: Callable[..., str],
 ) -> None:
     url = f"http://127.0.0.1:{closed_port}"
-    if via == "manifest":
-        manifest = write_manifest(
-            tmp_path / "rest.yaml", {"type": "rest", "config": {"name": "prod", "uri": url}}
+    if where == "manifest":
+        contract, manifest = catalog_in(
+            where, {"type": "rest", "config": {"name": "prod", "uri": url}}
         )
-        contract = write_contract(contract_doc())
     else:
-        manifest = write_manifest(tmp_path / "no-catalog.yaml")
-        contract = write_contract(contract_doc(servers=[iceberg_server(url, catalog="prod")]))
+        contract, manifest = catalog_in(where, iceberg_server(url, catalog="prod"))
     started = time.monotonic()
-    result = floe("sla", "check", contract, "--manifest", manifest, "--format", "json")
+    result = sla_check(contract, manifest, "--format", "json")
     elapsed = time.monotonic() - started
     message = expect_unavailable(
-        result, caplog, "catalog_unreachable", "Could not connect to rest catalog 'prod'"
+        result, "catalog_unreachable", "Could not connect to rest catalog 'prod'"
     )
     assert str(closed_port) in message
     assert elapsed < 10, f"took {elapsed:.1f}s to give up on a closed port"
 
-    result = floe("sla", "check", contract, "--manifest", manifest, "--check", "freshness")
+    result = sla_check(contract, manifest, "--check", "freshness")
     stderr = expect_input_error(result, "Could not connect to rest catalog 'prod'")
     assert str(closed_port) in stderr
 
 
-CREDENTIAL_CASES = [
-    pytest.param(
-        "manifest",
-        {"type": "sql", "config": {"uri": f"postgresql://user:{SECRET}@127.0.0.1:1/db"}},
-        id="manifest-sql-postgresql",
+def in_manifest(kind: str, **config: str) -> tuple[str, dict[str, Any]]:
+    """A catalog of type ``kind`` in the manifest's plugins."""
+    return "manifest", {"type": kind, "config": config}
+
+
+def as_server(catalog_url: str) -> tuple[str, dict[str, str]]:
+    """An iceberg server of the contract's, at ``catalog_url``."""
+    return "server", iceberg_server(catalog_url)
+
+
+# Each catalog puts SECRET where a credential goes; '{port}' is a port nothing listens on.
+CREDENTIAL_CASES = {
+    "manifest-sql-postgresql": in_manifest("sql", uri=f"postgresql://user:{SECRET}@127.0.0.1:1/db"),
+    "manifest-sql-psycopg": in_manifest(
+        "sql", uri=f"postgresql+psycopg://user:{SECRET}@127.0.0.1:1/db"
     ),
-    pytest.param(
-        "manifest",
-        {"type": "sql", "config": {"uri": f"postgresql+psycopg://user:{SECRET}@127.0.0.1:1/db"}},
-        id="manifest-sql-psycopg",
+    "manifest-sql-sqlite-missing": in_manifest(
+        "sql", uri=f"sqlite:///nowhere/catalog.db?password={SECRET}"
     ),
-    pytest.param(
-        "manifest",
-        {"type": "sql", "config": {"uri": f"sqlite:///nowhere/catalog.db?password={SECRET}"}},
-        id="manifest-sql-sqlite-missing",
+    "manifest-rest": in_manifest(
+        "rest",
+        uri=f"http://user:{SECRET}@127.0.0.1:{{port}}/api",
+        credential=f"client:{SECRET}",
+        token=f"{SECRET}-token",
     ),
-    pytest.param(
-        "manifest",
-        {
-            "type": "rest",
-            "config": {
-                "uri": f"http://user:{SECRET}@127.0.0.1:{{port}}/api",
-                "credential": f"client:{SECRET}",
-                "token": f"{SECRET}-token",
-            },
-        },
-        id="manifest-rest",
+    "manifest-rest-query-token": in_manifest(
+        "rest", uri=f"http://127.0.0.1:{{port}}/api?token={SECRET}&x=1"
     ),
-    pytest.param(
-        "manifest",
-        {"type": "rest", "config": {"uri": f"http://127.0.0.1:{{port}}/api?token={SECRET}&x=1"}},
-        id="manifest-rest-query-token",
-    ),
-    pytest.param(
-        "server", iceberg_server(f"postgresql://user:{SECRET}@127.0.0.1:1/db"), id="server-sql"
-    ),
-    pytest.param(
-        "server",
-        iceberg_server(f"http://127.0.0.1:{{port}}/api?access_token={SECRET}"),
-        id="server-rest-query-token",
-    ),
-    pytest.param(
-        "server",
-        iceberg_server(f"http://user:{SECRET}@127.0.0.1:{{port}}/api"),
-        id="server-rest",
-    ),
-]
+    "server-sql": as_server(f"postgresql://user:{SECRET}@127.0.0.1:1/db"),
+    "server-rest-query-token": as_server(f"http://127.0.0.1:{{port}}/api?access_token={SECRET}"),
+    "server-rest": as_server(f"http://user:{SECRET}@127.0.0.1:{{port}}/api"),
+}
 
 
 @pytest.mark.parametrize("fmt", ["table", "json"])
-@pytest.mark.parametrize(("where", "catalog"), CREDENTIAL_CASES)
+@pytest.mark.parametrize(
+    ("where", "catalog"), list(CREDENTIAL_CASES.values()), ids=list(CREDENTIAL_CASES)
+)
 def test_credentials_never_reach_output(
     where: str,
     catalog: dict[str, Any],
     fmt: str,
     closed_port: int,
-    tmp_path: Path,
-    contract_doc: Callable[..., Any],
-    write_contract: Callable[..., Path],
+    catalog_in: Callable[..., tuple[Path, Path]],
+    sla_check: Callable[..., Any],
     floe: Callable[..., Any],
     expect_input_error: Callable[..., str],
+    expect_unavailable: Callable[..., str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     catalog = json.loads(json.dumps(catalog).replace("{port}", str(closed_port)))
-    if where == "manifest":
-        manifest = write_manifest(tmp_path / "secret.yaml", catalog)
-        contract = write_contract(contract_doc())
-    else:
-        manifest = write_manifest(tmp_path / "no-catalog.yaml")
-        contract = write_contract(contract_doc(servers=[catalog]))
-    result = floe("sla", "check", contract, "--manifest", manifest, "--format", fmt)
-    expect_unavailable(result, caplog, "catalog_unreachable")
+    contract, manifest = catalog_in(where, catalog)
+    result = sla_check(contract, manifest, "--format", fmt)
+    expect_unavailable(result, "catalog_unreachable")
     assert SECRET not in result.stdout + result.stderr
     assert SECRET not in caplog.text
     if fmt == "json":
@@ -293,9 +292,7 @@ def test_credentials_never_reach_output(
     assert verbose.exit_code == 1
     assert "is unavailable" in verbose.stderr
     assert SECRET not in verbose.stdout + verbose.stderr
-    result = floe(
-        "sla", "check", contract, "--manifest", manifest, "--format", fmt, "--check", "freshness"
-    )
+    result = sla_check(contract, manifest, "--format", fmt, "--check", "freshness")
     expect_input_error(result)
     assert SECRET not in result.stdout + result.stderr
     assert SECRET not in caplog.text
@@ -305,18 +302,13 @@ def test_credentials_never_reach_output(
     importlib.util.find_spec("psycopg2") is not None, reason="needs psycopg2 to be missing"
 )
 def test_missing_database_driver_is_named(
-    tmp_path: Path,
-    contract_doc: Callable[..., Any],
-    write_contract: Callable[..., Path],
-    floe: Callable[..., Any],
-    caplog: pytest.LogCaptureFixture,
+    catalog_in: Callable[..., tuple[Path, Path]],
+    sla_check: Callable[..., Any],
+    expect_unavailable: Callable[..., str],
 ) -> None:
     uri = f"postgresql+psycopg2://user:{SECRET}@127.0.0.1:1/db"
-    manifest = write_manifest(tmp_path / "pg.yaml", {"type": "sql", "config": {"uri": uri}})
-    contract = write_contract(contract_doc())
-    result = floe("sla", "check", contract, "--manifest", manifest, "--format", "json")
-    message = expect_unavailable(
-        result, caplog, "catalog_unreachable", "Could not connect to sql catalog"
-    )
+    contract, manifest = catalog_in("manifest", {"type": "sql", "config": {"uri": uri}})
+    result = sla_check(contract, manifest, "--format", "json")
+    message = expect_unavailable(result, "catalog_unreachable", "Could not connect to sql catalog")
     assert "No module named 'psycopg2'" in message
     assert SECRET not in result.stdout + result.stderr

@@ -15,8 +15,8 @@ from floe_core.contracts.loader import load_contract
 from floe_core.contracts.sla import freshness_slas
 from floe_core.errors import ContractError, InputError
 
-# Each case writes a contract (YAML text, or a dict made from the valid contract) and lists
-# what the message must say. Texts are literal so that line numbers are known.
+# Each case writes a contract (YAML text, or changes to the valid contract's top-level keys)
+# and lists what the message must say. Texts are literal so that line numbers are known.
 SCHEMA_ERROR = """\
 apiVersion: v3.1.0
 kind: DataContract
@@ -70,147 +70,128 @@ name: orders
 
 TAB_INDENT = "apiVersion: v3.1.0\n\tkind: DataContract\n"
 
-Make = Callable[..., dict[str, Any]]
 Floe = Callable[..., Any]
 Expect = Callable[..., str]
 
+
+def latency_sla(**fields: Any) -> dict[str, Any]:
+    """Changes giving the valid contract one latency SLA with these fields."""
+    return {"slaProperties": [{"property": "latency", **fields}]}
+
+
+def unsupported_api_version(version: Any, *fragments: str) -> Any:
+    """A case: the valid contract with this apiVersion, refused as not supported."""
+    message = f"apiVersion {version!r} is not supported"
+    return pytest.param({"apiVersion": version}, [message, *fragments], id=f"apiVersion-{version}")
+
+
+def bad_sla_value(case_id: str, problem: str, **fields: Any) -> Any:
+    """A case: one latency SLA with these fields, refused at its value for ``problem``."""
+    return pytest.param(latency_sla(**fields), ["slaProperties[0].value", problem], id=case_id)
+
+
 BAD_CONTRACTS = [
-    pytest.param(lambda doc: BAD_INDENT, ["malformed YAML", "line 6"], id="yaml-bad-indent"),
+    pytest.param(BAD_INDENT, ["malformed YAML", "line 6"], id="yaml-bad-indent"),
     pytest.param(
-        lambda doc: 'apiVersion: v3.1.0\nkind: "DataContract\n\n',
+        'apiVersion: v3.1.0\nkind: "DataContract\n\n',
         ["malformed YAML", "end of stream", "quoted scalar, started on line 2"],
         id="yaml-unclosed-quote",
     ),
-    pytest.param(lambda doc: TAB_INDENT, ["malformed YAML", "line 2"], id="yaml-tab"),
+    pytest.param(TAB_INDENT, ["malformed YAML", "line 2"], id="yaml-tab"),
     pytest.param(
-        lambda doc: "apiVersion: v3.1.0\nschema: [{name: orders\nkind: DataContract\n",
+        "apiVersion: v3.1.0\nschema: [{name: orders\nkind: DataContract\n",
         ["malformed YAML", "at line 3", "started on line 2"],
         id="yaml-unclosed-flow",
     ),
     pytest.param(
-        lambda doc: "customProperties: " + "[" * 1000 + "]" * 1000 + "\n",
+        "customProperties: " + "[" * 1000 + "]" * 1000 + "\n",
         ["malformed YAML", "nested too deeply"],
         id="yaml-nested-too-deeply",
     ),
     pytest.param(
-        lambda doc: "apiVersion: v3.1.0\n---\napiVersion: v3.1.0\n",
+        "apiVersion: v3.1.0\n---\napiVersion: v3.1.0\n",
         ["malformed YAML", "line 2"],
         id="yaml-two-documents",
     ),
     pytest.param(
-        lambda doc: "apiVersion: !!python/object:os.system {}\n",
+        "apiVersion: !!python/object:os.system {}\n",
         ["malformed YAML", "line 1"],
         id="yaml-python-tag",
     ),
-    pytest.param(lambda doc: "- orders\n- customers\n", ["found a list"], id="not-mapping-list"),
-    pytest.param(lambda doc: "just a string\n", ["found a str"], id="not-mapping-scalar"),
-    pytest.param(lambda doc: "", ["found an empty file"], id="empty-file"),
-    pytest.param(lambda doc: "# only a comment\n", ["found an empty file"], id="only-comment"),
+    pytest.param("- orders\n- customers\n", ["found a list"], id="not-mapping-list"),
+    pytest.param("just a string\n", ["found a str"], id="not-mapping-scalar"),
+    pytest.param("", ["found an empty file"], id="empty-file"),
+    pytest.param("# only a comment\n", ["found an empty file"], id="only-comment"),
     pytest.param(
-        lambda doc: doc(apiVersion=None),
+        {"apiVersion": None},
         ["apiVersion is missing", "v3.0.x to v3.2.x"],
         id="apiVersion-missing",
     ),
+    unsupported_api_version("v2.2.0", "v3.0.x to v3.2.x", "line "),
+    unsupported_api_version("v3.3.0"),
+    unsupported_api_version("v4.0.0"),
+    unsupported_api_version("v3.1"),  # no patch number
+    unsupported_api_version(3.1),  # a number, not a string
     pytest.param(
-        lambda doc: doc(apiVersion="v2.2.0"),
-        ["apiVersion 'v2.2.0' is not supported", "v3.0.x to v3.2.x", "line "],
-        id="apiVersion-v2",
-    ),
-    pytest.param(
-        lambda doc: doc(apiVersion="v3.3.0"),
-        ["apiVersion 'v3.3.0' is not supported"],
-        id="apiVersion-v3.3",
-    ),
-    pytest.param(
-        lambda doc: doc(apiVersion="v4.0.0"),
-        ["apiVersion 'v4.0.0' is not supported"],
-        id="apiVersion-v4",
-    ),
-    pytest.param(
-        lambda doc: doc(apiVersion="v3.1"), ["apiVersion 'v3.1' is not supported"], id="no-patch"
-    ),
-    pytest.param(
-        lambda doc: doc(apiVersion=3.1), ["apiVersion 3.1 is not supported"], id="apiVersion-float"
-    ),
-    pytest.param(
-        lambda doc: doc(kind="Contract"),
+        {"kind": "Contract"},
         ["kind must be DataContract, found 'Contract'", "at kind (line "],
         id="kind-wrong",
     ),
+    pytest.param({"kind": None}, ["kind is missing", "kind: DataContract"], id="kind-missing"),
+    pytest.param({"id": None}, ["id is missing"], id="id-missing"),
+    pytest.param({"id": "  "}, ["id is missing"], id="id-blank"),
+    pytest.param({"version": None}, ["version is missing"], id="version-missing"),
     pytest.param(
-        lambda doc: doc(kind=None), ["kind is missing", "kind: DataContract"], id="kind-missing"
-    ),
-    pytest.param(lambda doc: doc(id=None), ["id is missing"], id="id-missing"),
-    pytest.param(lambda doc: doc(id="  "), ["id is missing"], id="id-blank"),
-    pytest.param(lambda doc: doc(version=None), ["version is missing"], id="version-missing"),
-    pytest.param(
-        lambda doc: SCHEMA_ERROR,
+        SCHEMA_ERROR,
         ["invalid ODCS contract", "schema[0].properties[1].required (line 13)", "'maybe'"],
         id="odcs-schema-error",
     ),
     pytest.param(
-        lambda doc: doc(schema="orders"),
+        {"schema": "orders"},
         ["schema (line ", "valid list", "'orders'"],
         id="odcs-schema-not-a-list",
     ),
     pytest.param(
-        lambda doc: UNKNOWN_FIELD,
+        UNKNOWN_FIELD,
         ["unknown field 'slaProperty'", "(line 6)", "check the spelling"],
         id="unknown-top-level-field",
     ),
     pytest.param(
-        lambda doc: UNKNOWN_UNIT,
+        UNKNOWN_UNIT,
         ["slaProperties[1].unit (line 11)", "unknown unit 'fortnights'", "PT6H"],
         id="unknown-sla-unit",
     ),
     pytest.param(
-        lambda doc: doc(slaProperties=[{"property": "latency", "value": 6, "unit": "PT6H"}]),
+        latency_sla(value=6, unit="PT6H"),
         ["slaProperties[0].unit", "put it in value"],
         id="iso-duration-as-unit",
     ),
-    pytest.param(
-        lambda doc: doc(slaProperties=[{"property": "latency", "value": 6}]),
-        ["slaProperties[0].value", "has no unit"],
-        id="sla-without-unit",
-    ),
-    pytest.param(
-        lambda doc: doc(slaProperties=[{"property": "latency", "value": -2, "unit": "h"}]),
-        ["slaProperties[0].value", "greater than zero"],
-        id="sla-negative",
-    ),
-    pytest.param(
-        lambda doc: doc(slaProperties=[{"property": "latency", "value": "P"}]),
-        ["slaProperties[0].value", "not an ISO-8601 duration"],
-        id="sla-empty-iso",
-    ),
-    pytest.param(
-        lambda doc: doc(
-            slaProperties=[{"property": "latency", "value": float("inf"), "unit": "h"}]
-        ),
-        ["slaProperties[0].value", "not a finite number"],
-        id="sla-infinite",
-    ),
-    pytest.param(
-        lambda doc: doc(slaProperties=[{"property": "latency", "value": 10**30, "unit": "d"}]),
-        ["slaProperties[0].value", "too large"],
-        id="sla-too-large",
-    ),
-    pytest.param(
-        lambda doc: doc(slaProperties=[{"property": "latency", "value": "P9999999999D"}]),
-        ["slaProperties[0].value", "too large"],
-        id="sla-iso-too-large",
-    ),
+    bad_sla_value("sla-without-unit", "has no unit", value=6),
+    bad_sla_value("sla-negative", "greater than zero", value=-2, unit="h"),
+    bad_sla_value("sla-empty-iso", "not an ISO-8601 duration", value="P"),
+    bad_sla_value("sla-infinite", "not a finite number", value=float("inf"), unit="h"),
+    bad_sla_value("sla-too-large", "too large", value=10**30, unit="d"),
+    bad_sla_value("sla-iso-too-large", "too large", value="P9999999999D"),
 ]
 
 
-@pytest.mark.parametrize(("make", "fragments"), BAD_CONTRACTS)
+@pytest.fixture
+def bad_contract(
+    contract_file: Callable[..., Path], write_contract: Callable[..., Path]
+) -> Callable[[str | dict[str, Any]], Path]:
+    """Write a case of ``BAD_CONTRACTS``: its text as is, or the valid contract so changed."""
+
+    def write(case: str | dict[str, Any]) -> Path:
+        return write_contract(case) if isinstance(case, str) else contract_file(**case)
+
+    return write
+
+
+@pytest.mark.parametrize(("case", "fragments"), BAD_CONTRACTS)
 def test_load_contract_names_file_and_problem(
-    make: Callable[[Make], Any],
-    fragments: list[str],
-    contract_doc: Make,
-    write_contract: Callable[..., Path],
+    case: str | dict[str, Any], fragments: list[str], bad_contract: Callable[..., Path]
 ) -> None:
-    path = write_contract(make(contract_doc))
+    path = bad_contract(case)
     with pytest.raises(ContractError) as info:
         load_contract(path)
     message = str(info.value)
@@ -220,17 +201,16 @@ def test_load_contract_names_file_and_problem(
     assert isinstance(info.value, InputError)
 
 
-@pytest.mark.parametrize(("make", "fragments"), BAD_CONTRACTS)
+@pytest.mark.parametrize(("case", "fragments"), BAD_CONTRACTS)
 def test_cli_reports_bad_contract_once(
-    make: Callable[[Make], Any],
+    case: str | dict[str, Any],
     fragments: list[str],
-    contract_doc: Make,
-    write_contract: Callable[..., Path],
+    bad_contract: Callable[..., Path],
     manifest: Path,
-    floe: Callable[..., Any],
-    expect_input_error: Callable[..., str],
+    floe: Floe,
+    expect_input_error: Expect,
 ) -> None:
-    path = write_contract(make(contract_doc))
+    path = bad_contract(case)
     result = floe("sla", "check", path, "--manifest", manifest)
     expect_input_error(result, f"Error: {path}", *fragments)
 
@@ -262,10 +242,8 @@ def test_not_utf8(tmp_path: Path, floe: Floe, manifest: Path, expect_input_error
 
 
 @pytest.mark.parametrize("api_version", ["v3.0.0", "v3.0.1", "v3.0.2", "v3.1.0", "v3.2.0"])
-def test_supported_api_versions_load(
-    api_version: str, contract_doc: Make, write_contract: Callable[..., Path]
-) -> None:
-    contract = load_contract(write_contract(contract_doc(apiVersion=api_version)))
+def test_supported_api_versions_load(api_version: str, contract_file: Callable[..., Path]) -> None:
+    contract = load_contract(contract_file(apiVersion=api_version))
     assert contract.apiVersion == api_version
 
 
@@ -289,36 +267,29 @@ def test_sla_durations_accepted(
     value: object,
     unit: str | None,
     expected: timedelta,
-    contract_doc: Make,
-    write_contract: Callable[..., Path],
+    contract_file: Callable[..., Path],
 ) -> None:
     sla = {"property": "latency", "value": value, "element": "orders.updated_at"}
     if unit is not None:
         sla["unit"] = unit
-    contract = load_contract(write_contract(contract_doc(slaProperties=[sla])))
+    contract = load_contract(contract_file(slaProperties=[sla]))
     [freshness] = freshness_slas(contract)
     assert freshness.threshold == expected
     assert (freshness.table, freshness.column) == ("orders", "updated_at")
 
 
 def test_iso_duration_contract_checks_clean_end_to_end(
-    orders_table: Any,
-    manifest: Path,
-    contract_doc: Make,
-    write_contract: Callable[..., Path],
-    floe: Callable[..., Any],
+    orders_table: Any, manifest: Path, contract_file: Callable[..., Path], floe: Floe
 ) -> None:
     sla = {"property": "latency", "value": "PT6H", "element": "orders.updated_at"}
-    path = write_contract(contract_doc(slaProperties=[sla]))
+    path = contract_file(slaProperties=[sla])
     result = floe("sla", "check", path, "--manifest", manifest)
     assert result.exception is None
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "SLA 6h" in result.stdout
 
 
-def test_non_numeric_sla_value_is_reported_at_value(
-    contract_doc: Make, write_contract: Callable[..., Path]
-) -> None:
+def test_non_numeric_sla_value_is_reported_at_value(contract_file: Callable[..., Path]) -> None:
     sla = {"property": "latency", "value": "soon", "unit": "h"}
     with pytest.raises(ContractError, match=r"slaProperties\[0\]\.value"):
-        load_contract(write_contract(contract_doc(slaProperties=[sla])))
+        load_contract(contract_file(slaProperties=[sla]))

@@ -39,8 +39,10 @@ def make_manifest(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-def contract(write_contract: Callable[..., Path], contract_doc: Callable[..., Any]) -> Path:
-    return write_contract(contract_doc())
+def sla_check(contract_file: Callable[..., Path], floe: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``floe sla check`` on the valid orders contract, with these options."""
+    contract = contract_file()
+    return lambda *options: floe("sla", "check", contract, *options)
 
 
 FRESHNESS_ONLY = ("--check", "freshness")
@@ -53,43 +55,36 @@ def used_catalog(result: Any) -> str:
     return result.stderr.split("does not exist in catalog '")[1].split("'")[0]
 
 
-def test_explicit_manifest_beats_env_and_working_directory(
+@pytest.mark.parametrize(
+    ("also_written", "winner"),
+    [
+        pytest.param(("env", "explicit"), "explicit", id="explicit-beats-env-and-cwd"),
+        pytest.param(("env",), "env", id="env-beats-working-directory"),
+        pytest.param((), "cwd", id="working-directory"),
+    ],
+)
+def test_manifest_precedence(
+    also_written: tuple[str, ...],
+    winner: str,
     make_manifest: Callable[..., Path],
     no_manifest_env: Path,
-    contract: Path,
-    floe: Callable[..., Any],
+    sla_check: Callable[..., Any],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """./manifest.yaml and ``also_written`` each name a catalog of their own (cwd, env,
+    explicit); floe finds ``winner``'s manifest and reads its catalog."""
     make_manifest(no_manifest_env / "manifest.yaml", "cwd")
-    monkeypatch.setenv("FLOE_MANIFEST", str(make_manifest(tmp_path / "env.yaml", "env")))
-    explicit = make_manifest(tmp_path / "explicit.yaml", "explicit")
-    result = floe("sla", "check", contract, "--manifest", explicit, *FRESHNESS_ONLY)
-    assert used_catalog(result) == "explicit"
-
-
-def test_env_beats_working_directory(
-    make_manifest: Callable[..., Path],
-    no_manifest_env: Path,
-    contract: Path,
-    floe: Callable[..., Any],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    make_manifest(no_manifest_env / "manifest.yaml", "cwd")
-    monkeypatch.setenv("FLOE_MANIFEST", str(make_manifest(tmp_path / "env.yaml", "env")))
-    assert used_catalog(floe("sla", "check", contract, *FRESHNESS_ONLY)) == "env"
-
-
-def test_manifest_in_working_directory(
-    make_manifest: Callable[..., Path],
-    no_manifest_env: Path,
-    contract: Path,
-    floe: Callable[..., Any],
-) -> None:
-    make_manifest(no_manifest_env / "manifest.yaml", "cwd")
-    assert find_manifest() == Path("manifest.yaml")
-    assert used_catalog(floe("sla", "check", contract, *FRESHNESS_ONLY)) == "cwd"
+    found = {"cwd": Path("manifest.yaml")}
+    if "env" in also_written:
+        found["env"] = make_manifest(tmp_path / "env.yaml", "env")
+        monkeypatch.setenv("FLOE_MANIFEST", str(found["env"]))
+    explicit = None
+    if "explicit" in also_written:
+        explicit = found["explicit"] = make_manifest(tmp_path / "explicit.yaml", "explicit")
+    assert find_manifest(explicit) == found[winner]
+    options = ("--manifest", explicit) if explicit is not None else ()
+    assert used_catalog(sla_check(*options, *FRESHNESS_ONLY)) == winner
 
 
 def test_find_manifest_order(tmp_path: Path, no_manifest_env: Path) -> None:
@@ -106,8 +101,7 @@ def test_find_manifest_order(tmp_path: Path, no_manifest_env: Path) -> None:
 
 def test_embedded_default_is_sqlite_under_dot_floe(
     no_manifest_env: Path,
-    contract: Path,
-    floe: Callable[..., Any],
+    sla_check: Callable[..., Any],
     expect_input_error: Callable[..., str],
 ) -> None:
     spec = default_catalog()
@@ -116,12 +110,12 @@ def test_embedded_default_is_sqlite_under_dot_floe(
     assert spec.config["warehouse"] == (no_manifest_env / ".floe" / "warehouse").as_uri()
 
     # Nothing there yet: floe only reads catalogs, and says where it looked.
-    stderr = expect_input_error(floe("sla", "check", contract, *FRESHNESS_ONLY))
+    stderr = expect_input_error(sla_check(*FRESHNESS_ONLY))
     assert str(no_manifest_env / ".floe" / "catalog.db") in stderr
     assert "does not exist" in stderr
     assert not (no_manifest_env / ".floe").exists()
     # All checks: the missing catalog is an availability failure, and still nothing is created.
-    result = floe("sla", "check", contract, "--format", "json")
+    result = sla_check("--format", "json")
     assert result.exit_code == 1, result.stdout + result.stderr
     [violation] = json.loads(result.stdout)["violations"]
     assert violation["violation_type"] == "availability"
@@ -131,11 +125,10 @@ def test_embedded_default_is_sqlite_under_dot_floe(
 
 def test_embedded_default_reads_the_catalog_under_dot_floe(
     no_manifest_env: Path,
-    contract: Path,
-    floe: Callable[..., Any],
+    sla_check: Callable[..., Any],
 ) -> None:
     local_catalog(no_manifest_env / ".floe")  # what `make demo` or a pipeline would create
-    assert used_catalog(floe("sla", "check", contract, *FRESHNESS_ONLY)) == "floe"
+    assert used_catalog(sla_check(*FRESHNESS_ONLY)) == "floe"
 
 
 BAD_MANIFESTS = [
@@ -187,8 +180,7 @@ def test_bad_manifest(
     text: str,
     fragments: list[str],
     tmp_path: Path,
-    contract: Path,
-    floe: Callable[..., Any],
+    sla_check: Callable[..., Any],
     expect_input_error: Callable[..., str],
 ) -> None:
     path = tmp_path / "bad-manifest.yaml"
@@ -198,67 +190,63 @@ def test_bad_manifest(
     assert str(info.value).startswith(f"manifest {path}")
     for fragment in fragments:
         assert fragment in str(info.value)
-    expect_input_error(floe("sla", "check", contract, "--manifest", path), str(path), *fragments)
+    expect_input_error(sla_check("--manifest", path), str(path), *fragments)
 
 
-def test_bad_manifest_from_env(
+@pytest.mark.parametrize(
+    ("named_by", "text", "problem"),
+    [
+        pytest.param(
+            "$FLOE_MANIFEST",
+            "apiVersion: floe.dev/v1\nkind: Manifest\nplugin: {}\n",
+            "unknown field 'plugin'",
+            id="bad-manifest-from-env",
+        ),
+        pytest.param(
+            "./manifest.yaml",
+            "apiVersion: floe.dev/v1\nkind: Manifest\n:",
+            "malformed YAML",
+            id="bad-manifest-in-working-directory",
+        ),
+        pytest.param(
+            "--manifest", None, "file not found (named by --manifest)", id="missing-option-file"
+        ),
+        pytest.param(
+            "$FLOE_MANIFEST",
+            None,
+            "file not found (named by $FLOE_MANIFEST)",
+            id="missing-env-file",
+        ),
+    ],
+)
+def test_manifest_problem_names_the_file(
+    named_by: str,
+    text: str | None,
+    problem: str,
     tmp_path: Path,
     no_manifest_env: Path,
-    contract: Path,
-    floe: Callable[..., Any],
+    sla_check: Callable[..., Any],
     expect_input_error: Callable[..., str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    path = tmp_path / "env-manifest.yaml"
-    path.write_text("apiVersion: floe.dev/v1\nkind: Manifest\nplugin: {}\n")
-    monkeypatch.setenv("FLOE_MANIFEST", str(path))
-    expect_input_error(floe("sla", "check", contract), str(path), "unknown field 'plugin'")
-
-
-def test_bad_manifest_in_working_directory(
-    no_manifest_env: Path,
-    contract: Path,
-    floe: Callable[..., Any],
-    expect_input_error: Callable[..., str],
-) -> None:
-    (no_manifest_env / "manifest.yaml").write_text("apiVersion: floe.dev/v1\nkind: Manifest\n:")
-    expect_input_error(floe("sla", "check", contract), "manifest.yaml", "malformed YAML")
-
-
-def test_missing_manifest_option_file(
-    tmp_path: Path,
-    contract: Path,
-    floe: Callable[..., Any],
-    expect_input_error: Callable[..., str],
-) -> None:
-    path = tmp_path / "no-such-manifest.yaml"
-    stderr = expect_input_error(floe("sla", "check", contract, "--manifest", path), str(path))
-    assert "file not found (named by --manifest)" in stderr
-
-
-def test_missing_env_manifest_file(
-    tmp_path: Path,
-    no_manifest_env: Path,
-    contract: Path,
-    floe: Callable[..., Any],
-    expect_input_error: Callable[..., str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    path = tmp_path / "gone.yaml"
-    monkeypatch.setenv("FLOE_MANIFEST", str(path))
-    stderr = expect_input_error(floe("sla", "check", contract), str(path))
-    assert "file not found (named by $FLOE_MANIFEST)" in stderr
+    """The manifest named by ``named_by`` holds ``text`` (None: there is no such file)."""
+    path = Path("manifest.yaml") if named_by == "./manifest.yaml" else tmp_path / "named.yaml"
+    if text is not None:
+        path.write_text(text)
+    if named_by == "$FLOE_MANIFEST":
+        monkeypatch.setenv("FLOE_MANIFEST", str(path))
+    options = ("--manifest", path) if named_by == "--manifest" else ()
+    expect_input_error(sla_check(*options), str(path), problem)
 
 
 def test_unknown_catalog_plugin_type(
     tmp_path: Path,
-    contract: Path,
-    floe: Callable[..., Any],
+    sla_check: Callable[..., Any],
     expect_input_error: Callable[..., str],
 ) -> None:
     path = tmp_path / "manifest.yaml"
     path.write_text(yaml.safe_dump({**API, "plugins": {"catalog": {"type": "sqll"}}}))
-    stderr = expect_input_error(floe("sla", "check", contract, "--manifest", path))
+    stderr = expect_input_error(sla_check("--manifest", path))
     assert "'sqll' not found in entry-point group floe.catalogs" in stderr
     assert "either misspelled or not installed" in stderr
     assert "Installed: " in stderr

@@ -35,6 +35,14 @@ class Site:
             lines.extend(f"{ep} = {target}" for ep, target in eps.items())
         (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
 
+    def add_plugin(
+        self, distribution: str, group: str, name: str, target: str, source: str
+    ) -> None:
+        """Write ``target``'s module ("module:attr") from ``source``, and ``distribution``
+        declaring it as entry point ``name`` in ``group``."""
+        self.add_module(target.split(":")[0], source)
+        self.add_distribution(distribution, {group: {name: target}})
+
     def entry_points(self, group: str) -> list[EntryPoint]:
         """The real ``EntryPoint`` objects (each with its ``dist``) in ``group``, here only."""
         return [

@@ -47,19 +47,12 @@ BUILT_IN_CATALOGS = {"sql", "rest", "glue", "hive", "dynamodb", "bigquery", "in-
 
 def make_plugin(api: str = FLOE_API_VERSION, name: str = "test-catalog") -> type[CatalogPlugin]:
     """A catalog plugin class built for floe plugin API ``api``."""
+    plugin_name, plugin_api = name, api  # in the class body, `name = name` would miss the argument
 
     class TestCatalog(CatalogPlugin):
-        @property
-        def name(self) -> str:
-            return name
-
-        @property
-        def version(self) -> str:
-            return "9.9.9"
-
-        @property
-        def floe_api_version(self) -> str:
-            return api
+        name = plugin_name
+        version = "9.9.9"
+        floe_api_version = plugin_api
 
         def connect(self) -> Any:
             from pyiceberg.catalog.memory import InMemoryCatalog
@@ -112,9 +105,8 @@ def test_built_in_catalogs_come_from_floe_core_entry_points() -> None:
 
 
 def test_names_does_not_import_and_get_loads_once(site: Any, plugin_source: Any) -> None:
-    site.add_module("floe_lazy_probe", plugin_source())
-    site.add_distribution(
-        "floe-catalog-lazy", {"floe.catalogs": {"lazy": "floe_lazy_probe:Plugin"}}
+    site.add_plugin(
+        "floe-catalog-lazy", "floe.catalogs", "lazy", "floe_lazy_probe:Plugin", plugin_source()
     )
     registry = PluginRegistry(site.entry_points)
 
@@ -130,8 +122,9 @@ def test_names_does_not_import_and_get_loads_once(site: Any, plugin_source: Any)
 
 
 def test_groups_are_separate(site: Any, plugin_source: Any) -> None:
-    site.add_module("floe_group_probe", plugin_source())
-    site.add_distribution("floe-quality-x", {"floe.quality": {"x": "floe_group_probe:Plugin"}})
+    site.add_plugin(
+        "floe-quality-x", "floe.quality", "x", "floe_group_probe:Plugin", plugin_source()
+    )
     registry = PluginRegistry(site.entry_points)
     assert registry.names(PluginType.QUALITY) == ["x"]
     assert registry.names(PluginType.CATALOG) == []
@@ -142,8 +135,9 @@ def test_installed_entry_points_are_read_in_one_scan(
 ) -> None:
     import floe_core.plugins.registry as registry_module
 
-    site.add_module("floe_scan_probe", plugin_source())
-    site.add_distribution("floe-quality-scan", {"floe.quality": {"scan": "floe_scan_probe:Plugin"}})
+    site.add_plugin(
+        "floe-quality-scan", "floe.quality", "scan", "floe_scan_probe:Plugin", plugin_source()
+    )
     scans: list[object] = []
 
     def counted() -> Any:
@@ -206,38 +200,60 @@ def test_incompatible_plugin_through_the_cli(
     assert "'test-future' 9.9.9 was built for floe plugin API 2.0" in line
 
 
-def test_entry_point_that_is_not_a_plugin_class(site: Any) -> None:
-    site.add_module("floe_not_a_plugin", "def make():\n    return None\n")
-    site.add_distribution("floe-catalog-odd", {"floe.catalogs": {"odd": "floe_not_a_plugin:make"}})
-    registry = PluginRegistry(site.entry_points)
-    with pytest.raises(IncompatiblePluginError) as info:
-        registry.get(PluginType.CATALOG, "odd")
-    message = str(info.value)
-    assert "'odd' from floe-catalog-odd points at floe_not_a_plugin:make" in message
-    assert "not a subclass of CatalogPlugin" in message
-
-
-def test_entry_point_that_cannot_be_imported(site: Any) -> None:
-    site.add_module("floe_broken_plugin", "import floe_no_such_dependency\n")
-    site.add_distribution(
-        "floe-catalog-broken", {"floe.catalogs": {"broken": "floe_broken_plugin:Plugin"}}
-    )
-    registry = PluginRegistry(site.entry_points)
-    with pytest.raises(PluginNotFoundError) as info:
-        registry.get(PluginType.CATALOG, "broken")
-    message = str(info.value)
-    assert "'broken' from floe-catalog-broken could not be imported" in message
-    assert "No module named 'floe_no_such_dependency'" in message
-    assert "Reinstall floe-catalog-broken" in message
+@pytest.mark.parametrize(
+    ("name", "target", "source", "error", "fragments"),
+    [
+        pytest.param(
+            "odd",
+            "floe_not_a_plugin:make",
+            "def make():\n    return None\n",
+            IncompatiblePluginError,
+            [
+                "'odd' from floe-catalog-odd points at floe_not_a_plugin:make",
+                "not a subclass of CatalogPlugin",
+            ],
+            id="not-a-plugin-class",
+        ),
+        pytest.param(
+            "broken",
+            "floe_broken_plugin:Plugin",
+            "import floe_no_such_dependency\n",
+            PluginNotFoundError,
+            [
+                "'broken' from floe-catalog-broken could not be imported",
+                "No module named 'floe_no_such_dependency'",
+                "Reinstall floe-catalog-broken",
+            ],
+            id="cannot-be-imported",
+        ),
+    ],
+)
+def test_entry_point_that_does_not_load_a_plugin(
+    name: str,
+    target: str,
+    source: str,
+    error: type[PluginError],
+    fragments: list[str],
+    site: Any,
+) -> None:
+    """Catalog plugin ``name`` of distribution floe-catalog-NAME points at ``target``, in a
+    module of ``source``: getting it raises ``error`` saying each of ``fragments``."""
+    site.add_plugin(f"floe-catalog-{name}", "floe.catalogs", name, target, source)
+    with pytest.raises(error) as info:
+        PluginRegistry(site.entry_points).get(PluginType.CATALOG, name)
+    for fragment in fragments:
+        assert fragment in str(info.value)
 
 
 def test_duplicate_names_from_two_distributions(site: Any, plugin_source: Any) -> None:
-    site.add_module("floe_dup_alpha", plugin_source())
-    site.add_module("floe_dup_beta", plugin_source())
-    site.add_distribution(
-        "floe-catalog-alpha", {"floe.catalogs": {"lake": "floe_dup_alpha:Plugin"}}
-    )
-    site.add_distribution("floe-catalog-beta", {"floe.catalogs": {"lake": "floe_dup_beta:Plugin"}})
+    for twin in ("alpha", "beta"):
+        site.add_plugin(
+            f"floe-catalog-{twin}",
+            "floe.catalogs",
+            "lake",
+            f"floe_dup_{twin}:Plugin",
+            plugin_source(),
+        )
     registry = PluginRegistry(site.entry_points)
     assert registry.names(PluginType.CATALOG) == ["lake"]
     with pytest.raises(DuplicatePluginError) as info:
@@ -251,8 +267,9 @@ def test_duplicate_names_from_two_distributions(site: Any, plugin_source: Any) -
 
 
 def test_one_distribution_seen_twice_is_not_a_duplicate(site: Any, plugin_source: Any) -> None:
-    site.add_module("floe_twice", plugin_source())
-    site.add_distribution("floe-catalog-twice", {"floe.catalogs": {"twice": "floe_twice:Plugin"}})
+    site.add_plugin(
+        "floe-catalog-twice", "floe.catalogs", "twice", "floe_twice:Plugin", plugin_source()
+    )
     registry = PluginRegistry(lambda group: site.entry_points(group) * 2)  # as editable + site
     assert registry.get(PluginType.CATALOG, "twice").__module__ == "floe_twice"
 
@@ -331,9 +348,8 @@ def test_get_registry_is_process_wide(
 def test_concurrent_first_loads_agree(site: Any, plugin_source: Any) -> None:
     # The module takes a while to import, so both threads load the entry point at once.
     slow_import = textwrap.dedent(plugin_source()) + "import time\ntime.sleep(0.3)\n"
-    site.add_module("floe_slow_plugin", slow_import)
-    site.add_distribution(
-        "floe-catalog-slow", {"floe.catalogs": {"slow": "floe_slow_plugin:Plugin"}}
+    site.add_plugin(
+        "floe-catalog-slow", "floe.catalogs", "slow", "floe_slow_plugin:Plugin", slow_import
     )
     registry = PluginRegistry(site.entry_points)
     registry.names(PluginType.CATALOG)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from floe_core.errors import StateConnectionError, StateSchemaError
 from floe_core.state.engine import (
@@ -21,23 +21,30 @@ from floe_core.state.engine import (
     open_state,
     upgrade,
 )
-from floe_core.state.url import embedded_state_url, parse_state_url
+from floe_core.state.url import StateURL, embedded_state_url, parse_state_url
+from tests.state._db import state_connection
 
 
-async def revision_in(engine: AsyncEngine) -> str | None:
+async def revision_on(conn: AsyncConnection) -> str | None:
     """The revision Alembic recorded, read with plain SQL; None before the first upgrade."""
-    async with engine.connect() as conn:
-        if not await conn.run_sync(lambda sync: inspect(sync).has_table(VERSION_TABLE)):
-            return None
-        return (await conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))).scalar()
+    if not await conn.run_sync(lambda sync: inspect(sync).has_table(VERSION_TABLE)):
+        return None
+    return (await conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))).scalar()
+
+
+async def revision_when_opened(state: StateURL | str, *, auto_upgrade: bool) -> str | None:
+    """Open the state database as floe does (``open_state``); the revision it then has."""
+    engine = await open_state(state, auto_upgrade=auto_upgrade)
+    try:
+        async with engine.connect() as conn:
+            return await revision_on(conn)
+    finally:
+        await engine.dispose()
 
 
 async def revision_of(url: str) -> str | None:
-    engine = create_state_engine(url)
-    try:
-        return await revision_in(engine)
-    finally:
-        await engine.dispose()
+    async with state_connection(url) as conn:
+        return await revision_on(conn)
 
 
 def test_upgrade_is_idempotent(state_url: str) -> None:
@@ -88,25 +95,13 @@ def test_open_state_uses_an_upgraded_database(state_url: str) -> None:
 
 
 def test_open_state_auto_upgrades_when_asked(state_url: str) -> None:
-    async def run() -> str | None:
-        engine = await open_state(state_url, auto_upgrade=True)
-        try:
-            return await revision_in(engine)
-        finally:
-            await engine.dispose()
-
-    assert asyncio.run(run()) == HEAD_REVISION
+    assert asyncio.run(revision_when_opened(state_url, auto_upgrade=True)) == HEAD_REVISION
 
 
 def test_a_database_from_a_newer_floe_is_refused(state_url: str) -> None:
     async def stamp_future() -> None:
-        await upgrade(state_url)
-        engine = create_state_engine(state_url)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '9999'"))
-        finally:
-            await engine.dispose()
+        async with state_connection(state_url, upgraded=True) as conn:
+            await conn.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '9999'"))
 
     asyncio.run(stamp_future())
     with pytest.raises(StateSchemaError, match="revision 9999, which this floe does not know"):
@@ -119,15 +114,8 @@ def test_embedded_database_is_created_and_upgraded_on_first_use(no_state_env: Pa
     state = embedded_state_url()
     assert state.embedded
     assert not (no_state_env / ".floe").exists()
-
-    async def run() -> str | None:
-        engine = await open_state(state, auto_upgrade=state.embedded)
-        try:
-            return await revision_in(engine)
-        finally:
-            await engine.dispose()
-
-    assert asyncio.run(run()) == HEAD_REVISION
+    revision = asyncio.run(revision_when_opened(state, auto_upgrade=state.embedded))
+    assert revision == HEAD_REVISION
     assert (no_state_env / ".floe" / "state.db").is_file()
     # The plain URL string of the embedded default is recognised too.
     asyncio.run(asyncio.wait_for(_open_and_close(state.url, auto_upgrade=False), 10))
@@ -161,12 +149,8 @@ def test_only_the_embedded_databases_directory_is_created(tmp_path: Path) -> Non
 
 def test_sqlite_connections_enforce_foreign_keys(sqlite_state_url: str) -> None:
     async def run() -> int:
-        engine = create_state_engine(sqlite_state_url)
-        try:
-            async with engine.connect() as conn:
-                return int((await conn.execute(text("PRAGMA foreign_keys"))).scalar_one())
-        finally:
-            await engine.dispose()
+        async with state_connection(sqlite_state_url) as conn:
+            return int((await conn.execute(text("PRAGMA foreign_keys"))).scalar_one())
 
     assert asyncio.run(run()) == 1
 
@@ -240,12 +224,8 @@ def test_a_database_at_the_first_revision_upgrades_to_head(state_url: str) -> No
         command.upgrade(config, "0001")
 
     async def run() -> tuple[str | None, UpgradeResult]:
-        engine = create_state_engine(state_url)
-        try:
-            async with engine.begin() as conn:
-                await conn.run_sync(to_first)
-        finally:
-            await engine.dispose()
+        async with state_connection(state_url) as conn:
+            await conn.run_sync(to_first)
         first = await revision_of(state_url)
         return first, await upgrade(state_url)
 

@@ -29,10 +29,10 @@ from floe_core.state.engine import (
     HEAD_REVISION,
     VERSION_TABLE,
     alembic_config,
-    create_state_engine,
     upgrade,
 )
 from floe_core.state.models import Base
+from tests.state._db import state_connection
 
 DOCUMENTED_DDL = (Path(__file__).parent / "documented_schema.sql").read_text()
 DEPARTURES_DDL = (Path(__file__).parent / "schema_departures.sql").read_text()
@@ -208,13 +208,8 @@ def _differences(connection: Connection, metadata: MetaData) -> list[Any]:
 
 def differences(state_url: str, metadata: MetaData) -> list[Any]:
     async def run() -> list[Any]:
-        await upgrade(state_url)
-        engine = create_state_engine(state_url)
-        try:
-            async with engine.connect() as conn:
-                return await conn.run_sync(_differences, metadata)
-        finally:
-            await engine.dispose()
+        async with state_connection(state_url, upgraded=True) as conn:
+            return await conn.run_sync(_differences, metadata)
 
     return asyncio.run(run())
 
@@ -233,21 +228,15 @@ def test_a_model_that_drifted_from_the_migrations_is_noticed(state_url: str) -> 
 
 
 def test_migrated_tables_and_indexes_on_each_backend(state_url: str) -> None:
+    def names(sync: Connection) -> tuple[set[str], set[str]]:
+        found = inspect(sync)
+        tables = set(found.get_table_names())
+        indexes = {i["name"] for t in TABLES for i in found.get_indexes(t)}
+        return tables, {str(name) for name in indexes}
+
     async def run() -> tuple[set[str], set[str]]:
-        await upgrade(state_url)
-        engine = create_state_engine(state_url)
-        try:
-            async with engine.connect() as conn:
-
-                def names(sync: Connection) -> tuple[set[str], set[str]]:
-                    found = inspect(sync)
-                    tables = set(found.get_table_names())
-                    indexes = {i["name"] for t in TABLES for i in found.get_indexes(t)}
-                    return tables, {str(name) for name in indexes}
-
-                return await conn.run_sync(names)
-        finally:
-            await engine.dispose()
+        async with state_connection(state_url, upgraded=True) as conn:
+            return await conn.run_sync(names)
 
     tables, indexes = asyncio.run(run())
     assert tables == TABLES | {VERSION_TABLE}
@@ -258,25 +247,33 @@ def test_head_revision_constant_is_the_newest_migration() -> None:
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
 
 
-def test_server_defaults_fill_rows_on_each_backend(state_url: str) -> None:
-    async def run() -> Any:
-        await upgrade(state_url)
-        engine = create_state_engine(state_url)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(
-                    text(
-                        "INSERT INTO contract_check_results "
-                        "(contract_name, check_type, status, duration_seconds) "
-                        "VALUES ('orders', 'freshness', 'pass', 0.5)"
-                    )
-                )
-                table = Base.metadata.tables["contract_check_results"]
-                return (await conn.execute(table.select())).one()
-        finally:
-            await engine.dispose()
+def insert_row(state_url: str, table: str, values: dict[str, Any]) -> Any:
+    """Upgrade the database, insert ``values`` (column -> value) into ``table`` with plain SQL,
+    and return the row as stored, server defaults filled in."""
+    columns = ", ".join(values)
+    placeholders = ", ".join(f":{column}" for column in values)
 
-    row = asyncio.run(run())
+    async def run() -> Any:
+        async with state_connection(state_url, upgraded=True) as conn:
+            await conn.execute(
+                text(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"), values
+            )
+            return (await conn.execute(Base.metadata.tables[table].select())).one()
+
+    return asyncio.run(run())
+
+
+def test_server_defaults_fill_rows_on_each_backend(state_url: str) -> None:
+    row = insert_row(
+        state_url,
+        "contract_check_results",
+        {
+            "contract_name": "orders",
+            "check_type": "freshness",
+            "status": "pass",
+            "duration_seconds": 0.5,
+        },
+    )
     assert row.id.version == 4
     assert row.checked_at is not None
     assert row.created_at is not None
@@ -285,21 +282,13 @@ def test_server_defaults_fill_rows_on_each_backend(state_url: str) -> None:
 
 
 def test_foreign_key_is_enforced_on_each_backend(state_url: str) -> None:
-    async def run() -> None:
-        await upgrade(state_url)
-        engine = create_state_engine(state_url)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(
-                    text(
-                        "INSERT INTO contract_violations (contract_name, contract_version, "
-                        "violation_type, severity, message, check_result_id) VALUES ('orders', "
-                        "'1.0.0', 'freshness', 'error', 'stale', :missing)"
-                    ),
-                    {"missing": "0" * 32},  # no such check result
-                )
-        finally:
-            await engine.dispose()
-
+    violation = {
+        "contract_name": "orders",
+        "contract_version": "1.0.0",
+        "violation_type": "freshness",
+        "severity": "error",
+        "message": "stale",
+        "check_result_id": "0" * 32,  # no such check result
+    }
     with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
-        asyncio.run(run())
+        insert_row(state_url, "contract_violations", violation)
