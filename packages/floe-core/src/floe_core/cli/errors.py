@@ -1,4 +1,7 @@
-"""How the CLI reports a ``FloeError``: one message on stderr, exit status 2, no traceback."""
+"""How the CLI reports a ``FloeError``: one message on stderr, exit status 2, no traceback.
+
+floe's errors and the redaction of secrets load when a command runs, not for ``--help``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,6 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import click
-
-from floe_core._redact import redact
-from floe_core.errors import FloeError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,9 +29,13 @@ def reports_floe_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from floe_core.errors import FloeError
+
         try:
             return fn(*args, **kwargs)
         except FloeError as exc:
+            from floe_core._redact import redact
+
             raise CliError(redact(str(exc))) from None
 
     return wrapper
