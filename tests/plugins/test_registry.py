@@ -377,3 +377,45 @@ def test_concurrent_first_loads_agree(site: Any, plugin_source: Any) -> None:
 def test_every_plugin_error_is_a_plugin_error() -> None:
     for error in (PluginNotFoundError, DuplicatePluginError, IncompatiblePluginError):
         assert issubclass(error, PluginError)
+
+
+ALERT_CHANNEL_SOURCE = """
+from floe_core import AlertChannelPlugin
+
+
+class Channel(AlertChannelPlugin):
+    name = "demo"
+    version = "0.1"
+    floe_api_version = "1.0"
+
+    def validate_config(self):
+        return [] if self.config.get("to") else ["config.to: Field required"]
+
+    async def send_alert(self, event):
+        self.config.setdefault("sent", []).append(event.contract_name)
+        return True
+"""
+
+
+def test_a_third_party_alert_channel_is_found_without_changing_floe(site: Any) -> None:
+    import asyncio
+
+    from floe_core import AlertChannelPlugin
+    from tests._factories import T0, violation
+
+    site.add_plugin(
+        "floe-alert-demo",
+        "floe.alert_channels",
+        "demo",
+        "floe_alert_demo:Channel",
+        ALERT_CHANNEL_SOURCE,
+    )
+    registry = PluginRegistry(site.entry_points)
+    assert registry.names(PluginType.ALERT_CHANNEL) == ["demo"]
+    channel_class = registry.get(PluginType.ALERT_CHANNEL, "demo")
+    assert issubclass(channel_class, AlertChannelPlugin)
+    channel = channel_class({"to": "oncall"})
+    assert channel.validate_config() == []
+    assert asyncio.run(channel.send_alerts([violation(T0), violation(T0)])) is True
+    assert channel.config["sent"] == ["orders", "orders"]
+    assert channel_class({}).validate_config() == ["config.to: Field required"]

@@ -27,12 +27,14 @@ if TYPE_CHECKING:
         CheckResult,
         CheckStatus,
         ContractViolationEvent,
+        ResolvedNotice,
         SLAStatus,
         ViolationSeverity,
         ViolationType,
     )
     from floe_core.manifest import PlatformManifest, load_manifest
     from floe_core.monitoring.monitor import ContractMonitor
+    from floe_core.plugins.alert_channel import AlertChannelPlugin
     from floe_core.plugins.catalog import CatalogPlugin
     from floe_core.plugins.compute import ComputePlugin, ConnectionResult
     from floe_core.plugins.metadata import HealthState, HealthStatus, PluginMetadata
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from floe_core.state.store import StateStore
 
 _EXPORTS: dict[str, str] = {
+    "AlertChannelPlugin": "floe_core.plugins.alert_channel",
     "AlertChannelRoutingRule": "floe_core.config",
     "AlertConfig": "floe_core.config",
     "CatalogPlugin": "floe_core.plugins.catalog",
@@ -76,6 +79,7 @@ _EXPORTS: dict[str, str] = {
     "QualityResult": "floe_core.plugins.quality",
     "QualityRule": "floe_core.plugins.quality",
     "RegisteredContract": "floe_core.contracts.registered",
+    "ResolvedNotice": "floe_core.events",
     "RetentionResult": "floe_core.state.retention",
     "RuleResult": "floe_core.plugins.quality",
     "SLAReport": "floe_core.reporting.model",
@@ -92,6 +96,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "AlertChannelPlugin",
     "AlertChannelRoutingRule",
     "AlertConfig",
     "CatalogPlugin",
@@ -117,6 +122,7 @@ __all__ = [
     "QualityResult",
     "QualityRule",
     "RegisteredContract",
+    "ResolvedNotice",
     "RetentionResult",
     "RuleResult",
     "SLAReport",

@@ -66,6 +66,20 @@ class ContractViolationEvent(BaseModel):
     metadata: dict[str, str] = {}
 
 
+class ResolvedNotice(BaseModel):
+    """An alerted (contract, violation type) whose latest run found nothing: it is over."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    contract_name: str
+    contract_version: str
+    violation_type: ViolationType
+    elements: list[str] = []  # the elements that were alerted, when the events named any
+    alerted_at: datetime  # when the last alert went out
+    resolved_at: datetime  # when the run that found nothing ran
+    message: str
+
+
 class CheckStatus(str, Enum):
     """Outcome of one check run."""
 

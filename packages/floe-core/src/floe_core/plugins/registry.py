@@ -25,6 +25,7 @@ _BASE_CLASSES: dict[PluginType, str] = {
     PluginType.CATALOG: "floe_core.plugins.catalog:CatalogPlugin",
     PluginType.COMPUTE: "floe_core.plugins.compute:ComputePlugin",
     PluginType.QUALITY: "floe_core.plugins.quality:QualityPlugin",
+    PluginType.ALERT_CHANNEL: "floe_core.plugins.alert_channel:AlertChannelPlugin",
 }
 
 

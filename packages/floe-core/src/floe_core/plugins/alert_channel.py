@@ -1,0 +1,97 @@
+"""AlertChannelPlugin: where floe delivers the violations it finds (Slack, a webhook, email...).
+
+Entry point group: ``floe.alert_channels``. The manifest configures channels by name under
+``plugins.alert_channels``; the router hands each the events its routing rules select.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from pydantic import SecretStr, ValidationError
+
+from floe_core._redact import redact, secret_values
+from floe_core._yaml import format_path
+from floe_core.errors import PluginError
+from floe_core.events import ContractViolationEvent, ResolvedNotice
+from floe_core.plugins.metadata import PluginMetadata
+
+
+class AlertChannelPlugin(PluginMetadata):
+    """A channel alerts are delivered through. Subclasses implement ``send_alert``.
+
+    Delivery is fire-and-forget: a channel reports failure by returning False (after logging
+    why, with its secrets scrubbed), never by raising, and never retries on its own.
+    """
+
+    #: Whether the channel deduplicates, groups and silences by itself (as Alertmanager does):
+    #: the router then sends it every firing violation, without its own dedup and rate limit.
+    deduplicates_itself: ClassVar[bool] = False
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        self.config: dict[str, Any] = dict(config or {})
+
+    @abstractmethod
+    async def send_alert(self, event: ContractViolationEvent) -> bool:
+        """Deliver one violation; True when the receiver accepted it."""
+
+    @abstractmethod
+    def validate_config(self) -> list[str]:
+        """What is wrong with ``config``, one sentence each; empty when it is valid."""
+
+    async def send_alerts(self, events: Sequence[ContractViolationEvent]) -> bool:
+        """Deliver the violations of one contract run as one notification, where the channel
+        can; by default one ``send_alert`` each. True when every one was accepted."""
+        delivered = [await self.send_alert(event) for event in events]
+        return all(delivered)
+
+    async def send_resolved(self, notice: ResolvedNotice) -> bool:
+        """Say that an alerted violation is over; True when delivered (by default nothing is)."""
+        return False
+
+    def config_problems(self) -> list[str]:
+        """``config`` checked against ``get_config_schema()``: one sentence per bad field."""
+        schema = self.get_config_schema()
+        if schema is None:
+            return []
+        try:
+            schema.model_validate(self.config)
+        except ValidationError as exc:
+            return [
+                f"config.{format_path(error['loc'])}: {error['msg']}"
+                if error["loc"]
+                else f"config: {error['msg']}"
+                for error in exc.errors(include_url=False, include_input=False)
+            ]
+        return []
+
+    def settings(self) -> Any:
+        """``config`` parsed by ``get_config_schema()``; a ``PluginError`` when it is invalid."""
+        schema = self.get_config_schema()
+        if schema is None:
+            return None
+        problems = self.config_problems()
+        if problems:
+            raise PluginError(
+                f"config of alert channel '{self.name}' is invalid: {'; '.join(problems)}"
+            )
+        return schema.model_validate(self.config)
+
+    def secrets(self) -> set[str]:
+        """Every secret value in ``config``: ``SecretStr`` fields, secret-looking keys, URL
+        passwords."""
+        found = secret_values(self.config)
+        schema = self.get_config_schema()
+        if schema is not None:
+            found |= {
+                str(self.config[name])
+                for name, field in schema.model_fields.items()
+                if field.annotation in (SecretStr, SecretStr | None) and self.config.get(name)
+            }
+        return found
+
+    def scrub(self, text: str) -> str:
+        """``text`` safe to log or show: every secret of the channel's config masked."""
+        return redact(text, self.secrets())
