@@ -1,8 +1,8 @@
 """The migrations create exactly the documented schema, and the models agree with them.
 
 On PostgreSQL the documented DDL (``documented_schema.sql``, verbatim from the design's data
-model) and floe's one departure from it (``schema_departures.sql``: an index on the foreign key
-that retention deletes through) run on one fresh database and floe's migrations on another;
+model) and floe's departures from it (``schema_departures.sql``: an index on the foreign key
+that retention deletes through, and the alert state tables) run on one fresh database and floe's migrations on another;
 their catalogs (information_schema columns, constraints, indexes) must be identical. On both
 backends, Alembic's autogenerate comparison finds no difference between ``Base.metadata`` and the
 migrated database.
@@ -43,6 +43,9 @@ TABLES = {
     "contract_daily_aggregates",
     "registered_contracts",
     "alert_dedup_state",
+    "alert_channel_state",  # schema_departures.sql, from here on
+    "alert_deliveries",
+    "alert_silences",
 }
 INDEXES = {
     "idx_check_results_contract",
@@ -50,6 +53,7 @@ INDEXES = {
     "idx_violations_contract",
     "idx_violations_severity",
     "idx_violations_check_result",  # schema_departures.sql
+    "idx_alert_deliveries_contract",
 }
 
 

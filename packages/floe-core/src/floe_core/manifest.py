@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from floe_core._yaml import YamlSyntaxError, format_path, parse_yaml, read_text
 from floe_core.config import MonitoringConfig
@@ -34,6 +34,17 @@ class PluginSpec(BaseModel):
     config: dict[str, Any] = {}
 
 
+class AlertChannelSpec(BaseModel):
+    """One configured alert channel: a ``name`` routing rules refer to, and its plugin."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    type: str = Field(min_length=1)  # entry-point name in floe.alert_channels
+    send_resolved: bool = False
+    config: dict[str, Any] = {}
+
+
 class PluginsSection(BaseModel):
     """``plugins``: one entry per kind of plugin the platform chooses."""
 
@@ -42,6 +53,17 @@ class PluginsSection(BaseModel):
     catalog: PluginSpec | None = None
     compute: PluginSpec | None = None  # default: the built-in duckdb compute plugin
     quality: PluginSpec | None = None  # default: the built-in duckdb quality plugin
+    alert_channels: list[AlertChannelSpec] = []
+
+    @field_validator("alert_channels")
+    @classmethod
+    def _unique_names(cls, channels: list[AlertChannelSpec]) -> list[AlertChannelSpec]:
+        seen: set[str] = set()
+        for channel in channels:
+            if channel.name in seen:
+                raise ValueError(f"two alert channels are named '{channel.name}'; rename one")
+            seen.add(channel.name)
+        return channels
 
 
 class DataContractsSection(BaseModel):

@@ -35,13 +35,14 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Alembic's version table, named so that it cannot clash with an application's own.
 VERSION_TABLE = "floe_alembic_version"
 #: The newest migration; a test keeps it equal to the head of ``migrations/versions/``.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 #: Seconds libpq waits for a PostgreSQL server to answer before giving up.
 CONNECT_TIMEOUT_SECONDS = 10
 # Serialises concurrent upgrades of one PostgreSQL database (pg_advisory_xact_lock key).
 _UPGRADE_LOCK_KEY = 0x666C6F65  # "floe"
-# Execution option naming the statement that opens a SQLite transaction.
-_SQLITE_BEGIN = "floe_sqlite_begin"
+#: Execution option naming the statement that opens a SQLite transaction (BEGIN IMMEDIATE
+#: takes the write lock at once).
+SQLITE_BEGIN = "floe_sqlite_begin"
 # Alembic keeps the running migration's context in module globals, so a process runs one
 # upgrade at a time, whichever event loop or thread asks.
 _ALEMBIC_IN_USE = threading.Lock()
@@ -91,7 +92,7 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _sqlite_on_begin(connection: Connection) -> None:
-    connection.exec_driver_sql(connection.get_execution_options().get(_SQLITE_BEGIN, "BEGIN"))
+    connection.exec_driver_sql(connection.get_execution_options().get(SQLITE_BEGIN, "BEGIN"))
 
 
 async def open_state(url: StateURL | str, *, auto_upgrade: bool) -> AsyncEngine:
@@ -207,7 +208,7 @@ async def _upgrade(engine: AsyncEngine, state: StateURL) -> UpgradeResult:
         if state.backend == "sqlite":
             # Take the write lock before reading the revision: a second process upgrading
             # the same file waits, then finds nothing left to do.
-            await conn.execution_options(**{_SQLITE_BEGIN: "BEGIN IMMEDIATE"})
+            await conn.execution_options(**{SQLITE_BEGIN: "BEGIN IMMEDIATE"})
         try:
             async with conn.begin():
                 if state.backend == "postgresql":

@@ -1,4 +1,4 @@
-"""The six monitoring tables, as the design's data model fixes them.
+"""The monitoring tables: the six of the design's data model, and the alert state beside them.
 
 Native ``UUID``, ``JSONB`` and ``TIMESTAMPTZ`` on PostgreSQL; on SQLite the portable
 equivalents SQLAlchemy maps them to (``CHAR(32)``, ``JSON`` text, ``DATETIME``). Server-side
@@ -225,3 +225,50 @@ class AlertDedupState(Base):
     last_alerted_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
     alert_count_window: Mapped[int | None] = mapped_column(Integer, server_default=text("1"))
     window_start: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+
+
+class AlertChannelState(Base):
+    """``alert_channel_state``: what each channel was last sent about a (contract, type)."""
+
+    __tablename__ = "alert_channel_state"
+
+    contract_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    violation_type: Mapped[str] = mapped_column(String(50), primary_key=True)
+    channel_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    firing: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("FALSE"))
+    severity: Mapped[str | None] = mapped_column(String(20))
+    elements: Mapped[list[str]] = mapped_column(Json, nullable=False, server_default=text("'[]'"))
+    last_sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class AlertDelivery(Base):
+    """``alert_deliveries``: every notification outcome (sent, suppressed, failed)."""
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    channel_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    violation_types: Mapped[list[str]] = mapped_column(Json, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=_NOW)
+
+    __table_args__ = (
+        Index("idx_alert_deliveries_contract", "contract_name", "channel_name", "created_at"),
+    )
+
+
+class AlertSilence(Base):
+    """``alert_silences``: violations recorded but not sent, by contract glob and type."""
+
+    __tablename__ = "alert_silences"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    contract_pattern: Mapped[str] = mapped_column(String(255), nullable=False)
+    violation_type: Mapped[str | None] = mapped_column(String(50))
+    starts_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    comment: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=_NOW)

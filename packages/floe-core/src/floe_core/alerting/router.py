@@ -1,0 +1,310 @@
+"""The alert router: which channel hears of which violation of a contract run, and when not.
+
+For one contract run, per configured channel:
+
+1. **Routing.** The run's events that a routing rule of the channel selects (at least its
+   ``min_severity``, contract matching its ``contract_filter`` glob).
+2. **Silences.** Events a silence in force covers are recorded, not sent.
+3. **Dedup.** A violation type already alerted to the channel within
+   ``dedup_window_minutes`` is suppressed, unless its severity rose or its set of elements
+   changed (a newly drifted column is news). ``0`` turns deduplication off.
+4. **Rate limit.** At most ``rate_limit_per_contract`` notifications per contract and channel
+   in ``rate_limit_window_minutes``.
+5. **Grouping.** What is left goes out as one notification (``send_alerts``).
+6. **Resolved.** A type that was alerted and that this run checked without finding anything
+   is over: channels with ``send_resolved`` get one notice (never rate-limited, sent once).
+
+A channel that deduplicates by itself (Alertmanager) gets every routed violation on every run.
+Decisions are made and claimed in the ledger's locked turn, so another process deciding the
+same notification waits and then finds it claimed. Deliveries run concurrently, each bounded
+by its channel's timeout plus a margin; a failed delivery is recorded and leaves the types
+free to be sent again by the next run. Without a ledger (no state database) nothing is
+deduplicated: every routed violation is sent, which is louder but never silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
+from typing import Any, Literal
+
+from floe_core.alerting.channels import ConfiguredChannel
+from floe_core.config import AlertConfig
+from floe_core.events import ContractViolationEvent, ResolvedNotice, ViolationSeverity
+from floe_core.state.alerts import AlertLedger, ChannelState, LedgerTurn, Silence
+
+log = logging.getLogger(__name__)
+Kind = Literal["violation", "resolved"]
+Status = Literal["sent", "suppressed", "failed"]
+#: Time a delivery may take beyond its channel's own timeout before the router gives up on it.
+_MARGIN_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class AlertOutcome:
+    """What became of one notification to one channel."""
+
+    channel: str
+    kind: Kind
+    violation_types: list[str]
+    status: Status
+    reason: str | None = None  # dedup, rate_limit, silenced, or why a delivery failed
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``floe sla check --alert --format json``'s ``alerts``."""
+        return {
+            "channel": self.channel,
+            "kind": self.kind,
+            "violation_types": self.violation_types,
+            "status": self.status,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class _Plan:
+    """What one channel is to be sent for one run, and how to record it afterwards."""
+
+    channel: ConfiguredChannel
+    events: list[ContractViolationEvent] = field(default_factory=list)
+    delivery_id: int | None = None
+    notices: list[tuple[ResolvedNotice, int | None]] = field(default_factory=list)
+    outcomes: list[AlertOutcome] = field(default_factory=list)
+
+
+class AlertRouter:
+    """Routes the violations of contract runs to the configured channels."""
+
+    def __init__(
+        self,
+        channels: Sequence[ConfiguredChannel],
+        config: AlertConfig | None = None,
+        *,
+        ledger: AlertLedger | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.channels = list(channels)
+        self.config = config or AlertConfig()
+        self.ledger = ledger
+        self.clock = clock
+
+    def selects(self, channel: str, event: ContractViolationEvent, config: AlertConfig) -> bool:
+        """Whether a routing rule of ``channel`` selects ``event``."""
+        return any(
+            rule.channel_name == channel
+            and event.severity.rank >= rule.min_severity.rank
+            and fnmatchcase(event.contract_name, rule.contract_filter or "*")
+            for rule in config.routing_rules
+        )
+
+    async def route(
+        self,
+        contract_name: str,
+        contract_version: str,
+        events: Sequence[ContractViolationEvent],
+        checked_types: Iterable[str],
+        *,
+        config: AlertConfig | None = None,
+    ) -> list[AlertOutcome]:
+        """Decide, send and record the notifications of one contract run.
+
+        ``checked_types`` are the violation types the run measured (passed or failed): only
+        those can be found resolved. ``config`` overrides the router's for this contract.
+        """
+        config = config or self.config
+        now = self.clock()
+        checked = set(checked_types)
+        silences = await self.ledger.silences(active_at=now) if self.ledger else []
+        plans = []
+        for channel in self.channels:
+            routed = [e for e in events if self.selects(channel.name, e, config)]
+            plan = _Plan(channel)
+            if self.ledger is None:
+                plan.events = routed
+            else:
+                async with self.ledger.turn(contract_name, channel.name) as turn:
+                    await self._decide(
+                        turn,
+                        plan,
+                        routed,
+                        events,
+                        checked,
+                        silences,
+                        config,
+                        now,
+                        (contract_name, contract_version),
+                    )
+            plans.append(plan)
+        await asyncio.gather(*(self._deliver(plan, contract_name) for plan in plans))
+        return [outcome for plan in plans for outcome in plan.outcomes]
+
+    async def _decide(
+        self,
+        turn: LedgerTurn,
+        plan: _Plan,
+        routed: list[ContractViolationEvent],
+        everything: Sequence[ContractViolationEvent],
+        checked: set[str],
+        silences: list[Silence],
+        config: AlertConfig,
+        now: datetime,
+        contract: tuple[str, str],
+    ) -> None:
+        channel = plan.channel
+        states = await turn.states()
+        silenced = [e for e in routed if _silenced(e, silences)]
+        if silenced:
+            await _suppress(turn, plan, _types(silenced), "silenced", now)
+        live = [e for e in routed if e not in silenced]
+        by_type: dict[str, list[ContractViolationEvent]] = {}
+        for event in live:
+            by_type.setdefault(event.violation_type.value, []).append(event)
+
+        news = {
+            kind: found
+            for kind, found in by_type.items()
+            if channel.plugin.deduplicates_itself
+            or _is_news(states.get(kind), found, now, config.dedup_window_minutes)
+        }
+        repeats = sorted(set(by_type) - set(news))
+        if repeats:
+            await _suppress(turn, plan, repeats, "dedup", now)
+        if news:
+            types = sorted(news)
+            window = timedelta(minutes=config.rate_limit_window_minutes)
+            limited = not channel.plugin.deduplicates_itself and (
+                await turn.sent_since(now - window) >= config.rate_limit_per_contract
+            )
+            if limited:
+                await _suppress(turn, plan, types, "rate_limit", now)
+            else:
+                plan.events = [e for kind in types for e in news[kind]]
+                plan.delivery_id = await turn.claim("violation", types, now)
+                await turn.save(_firing(kind, found, now) for kind, found in news.items())
+                await turn.alerted(types, now, window.total_seconds())
+
+        # Over: alerted, checked again, nothing of that type found (at any severity).
+        present = {e.violation_type.value for e in everything}
+        over = [
+            state
+            for kind, state in states.items()
+            if state.firing and kind in checked and kind not in present
+        ]
+        for state in over:
+            state.firing = False
+            if channel.send_resolved:
+                notice = _notice(contract, state, now)
+                delivery = await turn.claim("resolved", [state.violation_type], now)
+                plan.notices.append((notice, delivery))
+        await turn.save(over)
+
+    async def _deliver(self, plan: _Plan, contract_name: str) -> None:
+        channel = plan.channel
+        jobs: list[tuple[Kind, list[str], int | None, Any]] = []
+        if plan.events:
+            job = channel.plugin.send_alerts(plan.events)
+            jobs.append(("violation", _types(plan.events), plan.delivery_id, job))
+        for notice, delivery in plan.notices:
+            job = channel.plugin.send_resolved(notice)
+            jobs.append(("resolved", [notice.violation_type.value], delivery, job))
+        for kind, types, delivery, job in jobs:
+            ok, reason = await self._bounded(channel, job)
+            status: Status = "sent" if ok else "failed"
+            plan.outcomes.append(AlertOutcome(channel.name, kind, types, status, reason))
+            log.log(
+                logging.INFO if ok else logging.WARNING,
+                "alert %s to %s for %s (%s): %s%s",
+                kind,
+                channel.name,
+                contract_name,
+                ", ".join(types),
+                status,
+                f": {reason}" if reason else "",
+                extra={
+                    "alert_channel": channel.name,
+                    "alert_kind": kind,
+                    "alert_status": status,
+                    "contract_name": contract_name,
+                    "violation_types": types,
+                },
+            )
+            if self.ledger is not None and delivery is not None:
+                await self.ledger.settle(delivery, status, reason)
+                if not ok and kind == "violation":
+                    await self.ledger.forget(contract_name, channel.name, types)
+
+    async def _bounded(self, channel: ConfiguredChannel, job: Any) -> tuple[bool, str | None]:
+        timeout = float(channel.plugin.config.get("timeout_seconds", 10)) + _MARGIN_SECONDS
+        try:
+            ok = bool(await asyncio.wait_for(job, timeout))
+        except TimeoutError:
+            return False, f"no answer within {timeout:g} s"
+        except Exception as exc:  # a channel's bug must not stop the others
+            return False, channel.plugin.scrub(f"{type(exc).__name__}: {exc}")
+        return ok, None if ok else "the channel reported a failed delivery"
+
+
+async def _suppress(
+    turn: LedgerTurn, plan: _Plan, types: list[str], reason: str, now: datetime
+) -> None:
+    await turn.note("violation", types, "suppressed", reason, now)
+    plan.outcomes.append(AlertOutcome(plan.channel.name, "violation", types, "suppressed", reason))
+
+
+def _types(events: Iterable[ContractViolationEvent]) -> list[str]:
+    return sorted({e.violation_type.value for e in events})
+
+
+def _silenced(event: ContractViolationEvent, silences: Sequence[Silence]) -> bool:
+    return any(
+        fnmatchcase(event.contract_name, s.contract)
+        and s.violation_type in (None, event.violation_type.value)
+        for s in silences
+    )
+
+
+def _worst(events: Sequence[ContractViolationEvent]) -> ViolationSeverity:
+    return max((e.severity for e in events), key=lambda s: s.rank)
+
+
+def _elements(events: Sequence[ContractViolationEvent]) -> list[str]:
+    return sorted({e.element for e in events if e.element})
+
+
+def _is_news(
+    state: ChannelState | None,
+    events: Sequence[ContractViolationEvent],
+    now: datetime,
+    window_minutes: int,
+) -> bool:
+    if window_minutes <= 0 or state is None or not state.firing or state.last_sent_at is None:
+        return True
+    if now - state.last_sent_at >= timedelta(minutes=window_minutes):
+        return True
+    before = ViolationSeverity(state.severity) if state.severity else ViolationSeverity.INFO
+    return _worst(events).rank > before.rank or _elements(events) != sorted(state.elements)
+
+
+def _firing(kind: str, events: Sequence[ContractViolationEvent], now: datetime) -> ChannelState:
+    return ChannelState(kind, True, _worst(events).value, _elements(events), now)
+
+
+def _notice(contract: tuple[str, str], state: ChannelState, now: datetime) -> ResolvedNotice:
+    from floe_core.events import ViolationType
+
+    name, version = contract
+    what = f" ({', '.join(state.elements)})" if state.elements else ""
+    return ResolvedNotice(
+        contract_name=name,
+        contract_version=version,
+        violation_type=ViolationType(state.violation_type),
+        elements=state.elements,
+        alerted_at=state.last_sent_at or now,
+        resolved_at=now,
+        message=f"{state.violation_type}{what} of contract {name} is resolved: the latest "
+        "check found no violation",
+    )
