@@ -249,7 +249,7 @@ def test_a_failed_delivery_does_not_block_the_others_and_is_tried_again(
         "broken", ReceiverChannel({"url": f"http://127.0.0.1:{closed_port}/x"}), False
     )
     hanging = setup.channel("b", timeout_seconds=0.5)
-    setup.receivers["b"].respond(Answer(delay=3))
+    setup.receivers["b"].respond(Answer(delay=5))
     config = rules(("a", INFO, None), ("broken", INFO, None), ("b", INFO, None))
     events = [violation(T0, ERROR, FRESHNESS)]
 
@@ -263,8 +263,10 @@ def test_a_failed_delivery_does_not_block_the_others_and_is_tried_again(
     assert by_channel["broken"].status == "failed"
     assert by_channel["broken"].reason == "the channel reported a failed delivery"
     assert by_channel["b"].status == "failed"
-    assert arrived < 0.5, "the working channel waited for the others"
-    assert elapsed < 2.5
+    # Not held up by the hanging channel (5 s), nor the hanging channel waited for past its
+    # timeout (0.5 s, plus the router's margin of 1 s); the rest is opening the database.
+    assert arrived < 2.5, "the working channel waited for the others"
+    assert elapsed < 4
     # The failures are not remembered as sent: the next run tries them again.
     setup.receivers["b"].respond(Answer())
     again = {o.channel: o.status for o in setup.route([broken, hanging], config, events)}

@@ -174,4 +174,20 @@ def load_manifest(path: str | Path) -> PlatformManifest:
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ManifestError(what + suffix, source=file, path=where) from None
     manifest._source = file
+    check_routing_rules(manifest)
     return manifest
+
+
+def check_routing_rules(manifest: PlatformManifest) -> None:
+    """Every alert routing rule names a channel of ``plugins.alert_channels``."""
+    names = [channel.name for channel in manifest.plugins.alert_channels]
+    rules = manifest.data_contracts.monitoring.alerts.routing_rules
+    for index, rule in enumerate(rules):
+        if rule.channel_name not in names:
+            known = ", ".join(names) or "none"
+            raise ManifestError(
+                f"routing rule names alert channel '{rule.channel_name}', which is not "
+                f"configured under plugins.alert_channels (configured: {known})",
+                source=manifest.source,
+                path=f"data_contracts.monitoring.alerts.routing_rules[{index}].channel_name",
+            )

@@ -1,8 +1,9 @@
 """The alert channels a manifest configures, built and checked before anything is sent.
 
 An unknown channel type names the distribution to install; a channel whose config fails its
-own validation, or a routing rule naming a channel that is not configured, is a
-``ManifestError`` at the field. Secrets never appear in these messages.
+own validation is a ``ManifestError`` at the field (a routing rule naming a channel that is
+not configured is one already when the manifest loads). Secrets never appear in these
+messages.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from floe_core.config import AlertConfig
 from floe_core.errors import ManifestError, PluginError
 from floe_core.manifest import AlertChannelSpec
 from floe_core.plugins.alert_channel import AlertChannelPlugin
@@ -30,7 +30,6 @@ class ConfiguredChannel:
 
 def build_channels(
     specs: Sequence[AlertChannelSpec],
-    alerts: AlertConfig,
     *,
     registry: PluginRegistry | None = None,
     source: Path | None = None,
@@ -54,24 +53,4 @@ def build_channels(
                 path=f"{where}.config",
             )
         channels.append(ConfiguredChannel(spec.name, plugin, spec.send_resolved))
-    check_rules(alerts, [channel.name for channel in channels], source=source)
     return channels
-
-
-def check_rules(
-    alerts: AlertConfig,
-    channel_names: Sequence[str],
-    *,
-    source: Path | None = None,
-    where: str = "data_contracts.monitoring.alerts",
-) -> None:
-    """Every routing rule names a configured channel."""
-    for index, rule in enumerate(alerts.routing_rules):
-        if rule.channel_name not in channel_names:
-            known = ", ".join(channel_names) or "none"
-            raise ManifestError(
-                f"routing rule names alert channel '{rule.channel_name}', which is not "
-                f"configured under plugins.alert_channels (configured: {known})",
-                source=source,
-                path=f"{where}.routing_rules[{index}].channel_name",
-            )

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 
@@ -21,6 +21,9 @@ from floe_core.events import (
     ViolationSeverity,
     ViolationType,
 )
+
+if TYPE_CHECKING:
+    from floe_core.alerting.router import AlertOutcome
 
 _STATUS_STYLE = {
     CheckStatus.PASS: "bold green",
@@ -39,8 +42,10 @@ _SEVERITY_STYLE = {
 class Output(Protocol):
     """Renders command results in one format."""
 
-    def check_report(self, report: CheckReport, verdict: str) -> None:
-        """Show the results and events of one ``floe sla check`` run."""
+    def check_report(
+        self, report: CheckReport, verdict: str, alerts: Sequence[AlertOutcome] | None = None
+    ) -> None:
+        """Show the results and events of one ``floe sla check`` run (and its alerts)."""
 
     def registered(self, registered: RegisteredContract, state: str) -> None:
         """Confirm that a contract joined the monitored set in database ``state``."""
@@ -94,8 +99,15 @@ def registration_summary(
 class JsonOutput:
     """Exactly one JSON document on stdout, models serialised by pydantic in JSON mode."""
 
-    def check_report(self, report: CheckReport, verdict: str) -> None:
-        click.echo(report.model_dump_json(indent=2))
+    def check_report(
+        self, report: CheckReport, verdict: str, alerts: Sequence[AlertOutcome] | None = None
+    ) -> None:
+        if alerts is None:
+            click.echo(report.model_dump_json(indent=2))
+            return
+        document = report.model_dump(mode="json")
+        document["alerts"] = [outcome.to_dict() for outcome in alerts]
+        self._echo(document)
 
     def registered(self, registered: RegisteredContract, state: str) -> None:
         summary = registration_summary(registered)
@@ -149,7 +161,9 @@ class TableOutput:
         width = None if sys.stdout.isatty() else 140
         self.console = Console(width=width, highlight=False)
 
-    def check_report(self, report: CheckReport, verdict: str) -> None:
+    def check_report(
+        self, report: CheckReport, verdict: str, alerts: Sequence[AlertOutcome] | None = None
+    ) -> None:
         from rich.table import Table
         from rich.text import Text
 
@@ -187,6 +201,13 @@ class TableOutput:
                 )
         self.console.print(table)
         self.console.print(verdict)
+        for outcome in alerts or ():
+            reason = f" ({outcome.reason})" if outcome.reason else ""
+            self.console.print(
+                f"Alert {outcome.kind} to {outcome.channel} "
+                f"[{', '.join(outcome.violation_types)}]: {outcome.status}{reason}",
+                markup=False,
+            )
 
     def registered(self, registered: RegisteredContract, state: str) -> None:
         self.console.print(

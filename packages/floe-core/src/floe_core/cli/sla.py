@@ -15,6 +15,11 @@ from floe_core.cli.report import report
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from floe_core.alerting.channels import ConfiguredChannel
+    from floe_core.alerting.router import AlertOutcome
+    from floe_core.config import AlertConfig
     from floe_core.contracts.model import DataContract
     from floe_core.contracts.registered import RegisteredContract
     from floe_core.events import CheckReport, CheckResult, ContractViolationEvent, SLAStatus
@@ -90,6 +95,12 @@ sla.add_command(report)
     is_flag=True,
     help="Do not read or write the state database: no history, no escalation to CRITICAL.",
 )
+@click.option(
+    "--alert",
+    is_flag=True,
+    help="Send what the run found to the manifest's alert channels (plugins.alert_channels, "
+    "routed by data_contracts.monitoring.alerts). Without it nothing is sent.",
+)
 @reports_floe_errors
 def check(
     contract_file: str,
@@ -98,6 +109,7 @@ def check(
     fmt: str,
     fail_on: str,
     no_persist: bool,
+    alert: bool,
 ) -> None:
     """Check CONTRACT_FILE (an ODCS v3 YAML contract) against its live Iceberg tables now.
 
@@ -124,6 +136,16 @@ def check(
     is what the checks decide. --no-persist leaves the database alone.
 
     \b
+    Alerts (--alert): each configured channel whose routing rule selects a violation
+    gets the run's violations as one notification. A violation already alerted within
+    dedup_window_minutes is not sent again unless its severity rose or its elements
+    changed; at most rate_limit_per_contract notifications per contract and channel in
+    rate_limit_window_minutes; channels with send_resolved hear once when an alerted
+    violation is over; silenced violations are recorded, not sent. What was sent,
+    suppressed or failed is listed (json: "alerts"). A failed delivery never changes
+    the exit status. Without the state database nothing is deduplicated.
+
+    \b
     Exit status:
       0  no violation reaches --fail-on
       1  a violation reaches --fail-on
@@ -140,6 +162,7 @@ def check(
 
     manifest = manifest_at(manifest_path)
     contract = load_contract(contract_file)
+    channels = _alert_channels(manifest) if alert else None
     if not checks or {"quality", "availability"} & set(checks):
         from floe_core.duckdb_worker.client import prestart
 
@@ -151,17 +174,30 @@ def check(
     from floe_core.state.url import resolve_state_url
 
     state = None if no_persist else resolve_state_url(manifest)
-    report = asyncio.run(_run_checks(manifest, contract, checks, state))
+    report, alerts = asyncio.run(_run_checks(manifest, contract, checks, state, channels))
 
     status, verdict = judge(report, fail_on)
     errors = [r for r in report.results if r.status.value == "error"]
     # When nothing could run, the one error message says it all; otherwise show the results.
     if fmt == "json" or len(errors) < len(report.results):
-        make_output(fmt).check_report(report, verdict)
+        make_output(fmt).check_report(report, verdict, alerts)
     if status == EXIT_USAGE:
         messages = {str(r.details.get("message") or r.details.get("reason")) for r in errors}
         raise CliError(" ".join(sorted(messages)))
     raise SystemExit(status)
+
+
+def _alert_channels(manifest: PlatformManifest | None) -> list[ConfiguredChannel]:
+    """The manifest's alert channels, built and validated before any check runs."""
+    from floe_core.alerting.channels import build_channels
+
+    if manifest is None or not manifest.plugins.alert_channels:
+        log.warning(
+            "--alert: no alert channel is configured (plugins.alert_channels in the "
+            "manifest), so nothing will be sent"
+        )
+        return []
+    return build_channels(manifest.plugins.alert_channels, source=manifest.source)
 
 
 async def _run_checks(
@@ -169,8 +205,12 @@ async def _run_checks(
     contract: DataContract,
     checks: tuple[str, ...],
     state: StateURL | None,
-) -> CheckReport:
-    """Run the checks, persisting to ``state`` if it can be opened; degrade if it cannot."""
+    channels: list[ConfiguredChannel] | None = None,
+) -> tuple[CheckReport, list[AlertOutcome] | None]:
+    """Run the checks, persisting to ``state`` if it can be opened; degrade if it cannot.
+
+    With ``channels`` (``--alert``), route what the run found to them.
+    """
     from floe_core.errors import StateError
     from floe_core.monitoring.monitor import ContractMonitor
     from floe_core.state.engine import open_state
@@ -191,10 +231,35 @@ async def _run_checks(
         store = StateStore(engine) if engine is not None else None
         monitor = ContractMonitor.from_manifest(manifest, state=store)
         registered = monitor.register(contract)
-        return await monitor.run(registered.contract_name, checks or None)
+        report = await monitor.run(registered.contract_name, checks or None)
+        if channels is None:
+            return report, None
+        return report, await _route(report, channels, monitor.config.alerts, engine)
     finally:
         if engine is not None:
             await engine.dispose()
+
+
+async def _route(
+    report: CheckReport,
+    channels: list[ConfiguredChannel],
+    alerts: AlertConfig,
+    engine: AsyncEngine | None,
+) -> list[AlertOutcome]:
+    """Route ``report``'s violations; the checks that measured something can be resolved."""
+    from floe_core.alerting.router import AlertRouter
+    from floe_core.state.alerts import AlertLedger
+
+    ledger = AlertLedger(engine) if engine is not None else None
+    router = AlertRouter(channels, alerts, ledger=ledger)
+    measured = [r.check_type.value for r in report.results if r.status.value in ("pass", "fail")]
+    try:
+        return await router.route(
+            report.contract_name, report.contract_version, report.violations, measured
+        )
+    finally:
+        for channel in channels:
+            await channel.plugin.aclose()
 
 
 def judge(report: CheckReport, fail_on: str) -> tuple[int, str]:

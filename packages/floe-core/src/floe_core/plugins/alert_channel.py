@@ -51,6 +51,9 @@ class AlertChannelPlugin(PluginMetadata):
         """Say that an alerted violation is over; True when delivered (by default nothing is)."""
         return False
 
+    async def aclose(self) -> None:
+        """Release what the channel holds open (a client, a connection); safe to call twice."""
+
     def config_problems(self) -> list[str]:
         """``config`` checked against ``get_config_schema()``: one sentence per bad field."""
         schema = self.get_config_schema()
