@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from floe_core.cli._state import FORMAT, MANIFEST_FOR_STATE, manifest_at, open_store
+from floe_core.cli.alerts import channels, silence
 from floe_core.cli.db import db
 from floe_core.cli.errors import EXIT_USAGE, CliError, reports_floe_errors
 from floe_core.cli.report import report
@@ -55,6 +56,8 @@ def sla() -> None:
 
 sla.add_command(db)
 sla.add_command(report)
+sla.add_command(silence)
+sla.add_command(channels)
 
 
 @sla.command()
