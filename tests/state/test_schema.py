@@ -2,10 +2,10 @@
 
 On PostgreSQL the documented DDL (``documented_schema.sql``, verbatim from the design's data
 model) and floe's departures from it (``schema_departures.sql``: an index on the foreign key
-that retention deletes through, and the alert state tables) run on one fresh database and floe's migrations on another;
-their catalogs (information_schema columns, constraints, indexes) must be identical. On both
-backends, Alembic's autogenerate comparison finds no difference between ``Base.metadata`` and the
-migrated database.
+that retention deletes through, and the alert state tables) run on one fresh database and
+floe's migrations on another; their catalogs (information_schema columns, constraints,
+indexes) must be identical. On both backends, Alembic's autogenerate comparison finds no
+difference between ``Base.metadata`` and the migrated database.
 """
 
 from __future__ import annotations

@@ -88,11 +88,12 @@ class AlertChannelPlugin(PluginMetadata):
         found = secret_values(self.config)
         schema = self.get_config_schema()
         if schema is not None:
-            found |= {
-                str(self.config[name])
-                for name, field in schema.model_fields.items()
-                if field.annotation in (SecretStr, SecretStr | None) and self.config.get(name)
-            }
+            for name, field in schema.model_fields.items():
+                value = self.config.get(name)
+                if field.annotation in (SecretStr, SecretStr | None) and value:
+                    found.add(
+                        value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+                    )
         return found
 
     def scrub(self, text: str) -> str:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
+from floe_core.plugins._httpx_log import watch
 from floe_core.plugins.alert_channel import AlertChannelPlugin
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class HttpAlertChannel(AlertChannelPlugin):
         self._client = client
         self._transport = transport
         self._owns_client = client is None
+        watch(self)  # httpx logs each request's URL, which may hold the channel's secret
 
     @property
     def timeout_seconds(self) -> float:
