@@ -5,13 +5,15 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-PKGS   := packages/floe-core
+# floe-core and the alert channel distributions, each installable on its own.
+CHANNELS := webhook alertmanager
+PKGS   := packages/floe-core $(foreach c,$(CHANNELS),packages/floe-alert-$(c))
 STAMP  := $(VENV)/.installed
 # The optional C decoder of Iceberg manifests: built when a C compiler and the Python headers
 # are there; floe runs without it (slower), and .ci/run requires it (FLOE_REQUIRE_SPEEDUPS).
 SPEEDUPS := packages/floe-speedups
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test lint typecheck pytest bench clean alertmanager
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("floe needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -38,7 +40,15 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+# The real Prometheus Alertmanager the alertmanager channel is tested against (Debian's
+# package); .ci/run requires it (FLOE_REQUIRE_ALERTMANAGER), elsewhere its tests skip without it.
+alertmanager:
+	@command -v prometheus-alertmanager >/dev/null 2>&1 || { \
+	  echo "installing prometheus-alertmanager (Debian) for the alertmanager channel's tests" >&2; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager >/dev/null; } \
+	  || echo "prometheus-alertmanager could not be installed (apt-get as root); its tests will skip" >&2; }
+
+pytest: install alertmanager
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
