@@ -11,6 +11,10 @@ with no manifest at all:
                     carriers missing (a warning-level quality rule)            -> exit 1
     demo.payments   drifted (a column dropped, one retyped, one added), and
                     its contract deprecated in favour of v4                    -> exit 1
+
+Every check runs with `--alert`: the violations of warning and worse go, as CloudEvents, to a
+webhook receiver the demo starts on 127.0.0.1, which prints what it got. (Run the demo again
+within half an hour and the same violations are suppressed as duplicates.)
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import yaml
 from pyiceberg.schema import Schema
 from pyiceberg.types import (
     DecimalType,
@@ -35,6 +40,7 @@ from pyiceberg.types import (
 
 from floe_core.manifest import DEFAULT_CATALOG_NAME, DEFAULT_HOME
 from floe_core.testing.iceberg import create_table, local_catalog
+from floe_core.testing.receiver import HttpReceiver
 
 HERE = Path(__file__).parent
 CONTRACTS = ["orders", "shipments", "payments"]
@@ -116,17 +122,60 @@ def build(home: Path) -> None:
     )
 
 
+def _alerting_manifest(home: Path, url: str) -> Path:
+    """A manifest whose one alert channel posts warnings and worse to the demo's receiver."""
+    path = home / "demo-alerts.yaml"
+    rule = {"channel_name": "demo-webhook", "min_severity": "warning"}
+    doc = {
+        "apiVersion": "floe.dev/v1",
+        "kind": "Manifest",
+        "plugins": {
+            "alert_channels": [
+                {
+                    "name": "demo-webhook",
+                    "type": "webhook",
+                    "send_resolved": True,
+                    "config": {"url": url, "timeout_seconds": 5},
+                },
+            ]
+        },
+        "data_contracts": {"monitoring": {"alerts": {"routing_rules": [rule]}}},
+    }
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def _show_alerts(receiver: HttpReceiver) -> None:
+    """What the webhook receiver got: one line per CloudEvent."""
+    print(
+        f"\nThe demo's webhook receiver ({receiver.url()}) got {len(receiver.requests)} "
+        "notification(s):"
+    )
+    for request in receiver.requests:
+        body = request.json()
+        for event in body if isinstance(body, list) else [body]:
+            data = event["data"]
+            print(
+                f"  {event['type']}: {data['contractName']} {data['violationType']} "
+                f"{data.get('severity', '')} {data.get('element') or ''}".rstrip()
+            )
+
+
 def main() -> int:
     home = DEFAULT_HOME
     print(f"Building the demo warehouse in {home.absolute()} ...", flush=True)
     build(home)
     floe = Path(sys.executable).parent / "floe"
     codes = {}
-    for name in CONTRACTS:
-        contract = HERE / "contracts" / f"{name}.yaml"
-        command = [str(floe), "sla", "check", str(contract.relative_to(Path.cwd()))]
-        print(f"\n$ floe sla check {command[-1]}", flush=True)
-        codes[name] = subprocess.run(command, check=False).returncode
+    with HttpReceiver() as receiver:
+        manifest = _alerting_manifest(home, receiver.url("/floe-alerts"))
+        for name in CONTRACTS:
+            contract = HERE / "contracts" / f"{name}.yaml"
+            path = str(contract.relative_to(Path.cwd()))
+            command = [str(floe), "sla", "check", path, "--manifest", str(manifest), "--alert"]
+            print(f"\n$ floe sla check {path} --manifest {manifest} --alert", flush=True)
+            codes[name] = subprocess.run(command, check=False).returncode
+        _show_alerts(receiver)
     print("\nExit statuses:", ", ".join(f"{n} {c}" for n, c in codes.items()))
     # Every check above was recorded in ./.floe/state.db: report on what it holds.
     print("\n$ floe sla report --window daily --since <a week ago>", flush=True)
