@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -147,3 +148,96 @@ def test_cli_shows_no_traceback_when_a_plugin_crashes(plugin_site: Path, tmp_pat
     assert "failed unexpectedly: RuntimeError" in error
     assert "s3cret" not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+ALERT_DISTRIBUTION = Path(__file__).parent / "floe-alert-testfile"
+
+
+def test_a_pip_installed_alert_channel_is_used_by_floe_sla_check_alert(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, catalog: Any, warehouse: Path
+) -> None:
+    import pyarrow as pa
+
+    from floe_core.testing.iceberg import catalog_config, create_table
+
+    site = tmp_path_factory.mktemp("alert-site")
+    command = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation"]
+    command += ["--no-index", "--disable-pip-version-check", "--quiet"]
+    command += ["--target", str(site), str(ALERT_DISTRIBUTION)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+    schema = pa.schema([pa.field("id", pa.int64(), nullable=False)])
+    create_table(catalog, "sales.orders", schema).append(pa.table({"id": [1]}, schema=schema))
+    contract = tmp_path / "orders.yaml"
+    contract.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v3.1.0",
+                "kind": "DataContract",
+                "id": "orders",
+                "name": "orders",
+                "version": "1.0.0",
+                "status": "active",
+                "schema": [
+                    {
+                        "name": "orders",
+                        "physicalName": "sales.orders",
+                        "properties": [
+                            {"name": "id", "logicalType": "integer", "required": True},
+                            {"name": "gone", "logicalType": "string"},  # not in the table: drift
+                        ],
+                    }
+                ],
+            }
+        )
+    )
+    sink = tmp_path / "alerts.jsonl"
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "floe.dev/v1",
+                "kind": "Manifest",
+                "plugins": {
+                    "catalog": {"type": "sql", "config": catalog_config(warehouse)},
+                    "alert_channels": [
+                        {"name": "files", "type": "testfile", "config": {"path": str(sink)}}
+                    ],
+                },
+                "data_contracts": {
+                    "monitoring": {
+                        "alerts": {
+                            "routing_rules": [{"channel_name": "files", "min_severity": "error"}]
+                        }
+                    }
+                },
+            }
+        )
+    )
+    args = ["sla", "check", str(contract), "--manifest", str(manifest), "--alert"]
+    args += ["--check", "schema_drift", "--format", "json"]
+    env_state = {"FLOE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(site), **env_state},
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert json.loads(done.stdout)["alerts"][0]["status"] == "sent"
+    [line] = sink.read_text().splitlines()
+    [event] = json.loads(line)["events"]
+    assert (event["contract_name"], event["element"]) == ("orders", "gone")
+
+    # Without the distribution, the same manifest names a channel type to install.
+    plain = subprocess.run(
+        [sys.executable, "-c", CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env_state},
+    )
+    assert plain.returncode == 2
+    assert "pip install floe-alert-testfile" in plain.stderr
