@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 # floe-core and the alert channel distributions, each installable on its own.
-CHANNELS := webhook slack pagerduty alertmanager
+CHANNELS := webhook slack email pagerduty alertmanager
 PKGS   := packages/floe-core $(foreach c,$(CHANNELS),packages/floe-alert-$(c))
 STAMP  := $(VENV)/.installed
 # The optional C decoder of Iceberg manifests: built when a C compiler and the Python headers
