@@ -21,7 +21,6 @@ from floe_alert_alertmanager._alerts import (
     resolved_alerts,
 )
 from floe_alert_alertmanager._config import AlertmanagerChannelConfig
-from floe_core.errors import PluginError
 from floe_core.events import ContractViolationEvent, ResolvedNotice
 from floe_core.plugins.http_channel import HttpAlertChannel
 from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState, HealthStatus
@@ -82,14 +81,14 @@ class AlertmanagerAlertChannel(HttpAlertChannel):
         """Every event in ONE request: the firing alerts and their other severities ended."""
         if not events:
             return True
-        settings = self._settings()
+        settings = self.usable_settings()
         if settings is None:
             return False
         return await self._post(settings, firing_alerts(events, settings, datetime.now(UTC)))
 
     async def send_resolved(self, notice: ResolvedNotice) -> bool:
         """Ends the notice's alerts, for each of its elements at every severity."""
-        settings = self._settings()
+        settings = self.usable_settings()
         if settings is None:
             return False
         return await self._post(settings, resolved_alerts(notice, settings, datetime.now(UTC)))
@@ -99,7 +98,7 @@ class AlertmanagerAlertChannel(HttpAlertChannel):
         ``timeout``."""
         import httpx
 
-        settings = self._settings()
+        settings = self.usable_settings()
         if settings is None:
             return HealthStatus(HealthState.UNHEALTHY, "the channel's config is invalid")
         started = time.monotonic()
@@ -124,20 +123,6 @@ class AlertmanagerAlertChannel(HttpAlertChannel):
             ),
             {"latency_ms": latency_ms, "http_status": response.status_code},
         )
-
-    def _settings(self) -> AlertmanagerChannelConfig | None:
-        """The parsed config, or None (logged) when it is invalid: a channel never raises."""
-        try:
-            settings: AlertmanagerChannelConfig = self.settings()
-        except PluginError as exc:
-            log.warning(
-                "alert channel %s: nothing sent: %s",
-                self.name,
-                self.scrub(str(exc)),
-                extra={"channel": self.name},
-            )
-            return None
-        return settings
 
     async def _post(
         self, settings: AlertmanagerChannelConfig, alerts: Sequence[PostableAlert]

@@ -65,7 +65,7 @@ class EmailAlertChannel(AlertChannelPlugin):
     async def send_alerts(self, events: Sequence[ContractViolationEvent]) -> bool:
         if not events:
             return True
-        settings = self._settings()
+        settings = self.usable_settings()
         if settings is None:
             return False
         message = alert_message(
@@ -74,7 +74,7 @@ class EmailAlertChannel(AlertChannelPlugin):
         return await self._deliver(settings, message)
 
     async def send_resolved(self, notice: ResolvedNotice) -> bool:
-        settings = self._settings()
+        settings = self.usable_settings()
         if settings is None:
             return False
         message = resolved_message(
@@ -111,19 +111,6 @@ class EmailAlertChannel(AlertChannelPlugin):
         if outcome.ok:
             return HealthStatus(HealthState.HEALTHY, f"SMTP server {where} answered")
         return HealthStatus(HealthState.UNHEALTHY, f"SMTP server {where}: {outcome.reason}")
-
-    def _settings(self) -> EmailChannelConfig | None:
-        try:
-            settings: EmailChannelConfig = self.settings()
-        except PluginError as exc:
-            log.warning(
-                "alert channel %s: delivery failed: %s",
-                self.name,
-                self.scrub(str(exc)),
-                extra={"channel": self.name},
-            )
-            return None
-        return settings
 
     async def _session(
         self, settings: EmailChannelConfig, timeout: float, message: EmailMessage | None

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from floe_alert_pagerduty._events import ResolveEvent, TriggerEvent, resolve, triggers
-from floe_core.errors import PluginError
 from floe_core.events import ContractViolationEvent, ResolvedNotice
 from floe_core.plugins.http_channel import HttpAlertChannel
 from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState, HealthStatus
@@ -84,7 +83,7 @@ class PagerDutyAlertChannel(HttpAlertChannel):
     async def send_alerts(self, events: Sequence[ContractViolationEvent]) -> bool:
         """One trigger per violation type of the group, sent side by side; True when PagerDuty
         accepted them all."""
-        settings = self._settings()
+        settings = self.usable_settings()
         if settings is None:
             return False
         key = settings.routing_key.get_secret_value()
@@ -95,18 +94,10 @@ class PagerDutyAlertChannel(HttpAlertChannel):
 
     async def send_resolved(self, notice: ResolvedNotice) -> bool:
         """Resolves the alert the triggers for this (contract, violation type) opened."""
-        settings = self._settings()
+        settings = self.usable_settings()
         if settings is None:
             return False
         return await self._send(settings, resolve(notice, settings.routing_key.get_secret_value()))
-
-    def _settings(self) -> PagerDutyChannelConfig | None:
-        try:
-            settings: PagerDutyChannelConfig = self.settings()
-        except PluginError as exc:
-            log.warning("alert channel %s: not sent: %s", self.name, self.scrub(str(exc)))
-            return None
-        return settings
 
     async def _send(
         self, settings: PagerDutyChannelConfig, event: TriggerEvent | ResolveEvent

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -22,7 +22,7 @@ from floe_core.plugins.http_channel import HttpAlertChannel
 from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState, HealthStatus
 
 if TYPE_CHECKING:
-    import httpx
+    pass
 
 log = logging.getLogger(__name__)
 _HEADERS = {"Content-Type": "application/json; charset=utf-8"}
@@ -55,15 +55,6 @@ class SlackAlertChannel(HttpAlertChannel):
     name = "slack"
     version = "0.1.0"
     floe_api_version = FLOE_API_VERSION
-
-    def __init__(
-        self,
-        config: Mapping[str, Any] | None = None,
-        *,
-        client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(config, client=client, transport=transport)
 
     @property
     def description(self) -> str:

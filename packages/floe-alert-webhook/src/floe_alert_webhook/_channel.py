@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -17,7 +17,7 @@ from floe_core.plugins.http_channel import Delivery, HttpAlertChannel
 from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState, HealthStatus
 
 if TYPE_CHECKING:
-    import httpx
+    pass
 
 __version__ = "0.1.0"
 
@@ -38,15 +38,6 @@ class WebhookAlertChannel(HttpAlertChannel):
     name = "webhook"
     version = __version__
     floe_api_version = FLOE_API_VERSION
-
-    def __init__(
-        self,
-        config: Mapping[str, Any] | None = None,
-        *,
-        client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(config, client=client, transport=transport)
 
     @property
     def description(self) -> str:

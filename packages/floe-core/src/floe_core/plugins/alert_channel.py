@@ -6,6 +6,7 @@ Entry point group: ``floe.alert_channels``. The manifest configures channels by 
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -17,6 +18,8 @@ from floe_core._yaml import format_path
 from floe_core.errors import PluginError
 from floe_core.events import ContractViolationEvent, ResolvedNotice
 from floe_core.plugins.metadata import PluginMetadata
+
+log = logging.getLogger(__name__)
 
 
 class AlertChannelPlugin(PluginMetadata):
@@ -81,6 +84,20 @@ class AlertChannelPlugin(PluginMetadata):
                 f"config of alert channel '{self.name}' is invalid: {'; '.join(problems)}"
             )
         return schema.model_validate(self.config)
+
+    def usable_settings(self) -> Any:
+        """``settings()``, or None, with one warning (secrets masked), when the config is
+        invalid: a channel reports a failed delivery rather than raise."""
+        try:
+            return self.settings()
+        except PluginError as exc:
+            log.warning(
+                "alert channel %s: nothing sent: %s",
+                self.name,
+                self.scrub(str(exc)),
+                extra={"channel": self.name},
+            )
+            return None
 
     def secrets(self) -> set[str]:
         """Every secret value in ``config``: ``SecretStr`` fields, secret-looking keys, URL
