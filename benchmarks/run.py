@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/run.py --quick          # smoke test in about a minute
     .venv/bin/python benchmarks/run.py --only e2e --repeat 11
     .venv/bin/python benchmarks/run.py --only compare   # floe against datacontract-cli, 1M and 10M
+    .venv/bin/python benchmarks/run.py --only alerts    # alert routing on PostgreSQL and SQLite
 
 Generated tables are cached in benchmarks/.data/ by row and file count and reused when
 present; delete that directory (or run ``make clean``) to regenerate them.
@@ -23,6 +24,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from _alerts import AlertsConfig, run_alerts
 from _compare import CompareConfig, run_compare
 from _e2e import E2EConfig, run_e2e
 from _freshness import FreshnessConfig, run_freshness
@@ -30,7 +32,7 @@ from _history import HistoryConfig, run_history, server_url
 from _report import Row, Section, render_table
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-BENCHMARKS = ("freshness", "e2e", "compare", "history")
+BENCHMARKS = ("freshness", "e2e", "compare", "history", "alerts")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -70,14 +72,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--write-runs", type=int, default=500, help="check runs written per state backend"
     )
+    parser.add_argument(
+        "--alerts-contracts", type=int, default=500, help="contracts, alerts benchmark"
+    )
+    parser.add_argument(
+        "--alerts-runs", type=int, default=20, help="runs of each contract, alerts benchmark"
+    )
+    parser.add_argument(
+        "--alerts-concurrency", type=int, default=16, help="routes at once, alerts benchmark"
+    )
     parser.add_argument("--only", choices=BENCHMARKS, help="run one benchmark")
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke test: 200k rows in 20 files, 50k rows e2e, compare on both, 3 repetitions",
+        help="smoke test: 200k rows in 20 files, 50k rows e2e, compare on both, 3 repetitions, "
+        "alerts over 50 contracts",
     )
     parser.add_argument(
-        "--profile", action="store_true", help="profile the metadata path even if it is fast"
+        "--profile",
+        action="store_true",
+        help="profile the metadata path even if it is fast, and one round of alert routing",
     )
     parser.add_argument(
         "--no-importtime", action="store_true", help="skip the -X importtime breakdown"
@@ -94,6 +108,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.repeat = min(args.repeat, 3)
         args.history_contracts, args.history_days, args.write_runs = 20, 3, 100
         args.compare_repeat = min(args.compare_repeat, 3)
+        args.alerts_contracts = min(args.alerts_contracts, 50)
+    if min(args.alerts_contracts, args.alerts_runs, args.alerts_concurrency) < 1:
+        parser.error("--alerts-contracts, --alerts-runs and --alerts-concurrency must be >= 1")
     if args.repeat < 1 or args.compare_repeat < 1:
         parser.error("--repeat and --compare-repeat must be at least 1")
     return args
@@ -125,6 +142,20 @@ def main(argv: list[str] | None = None) -> int:
             args.history_contracts, args.history_days, args.repeat, args.write_runs, server_url()
         )
         sections.append(run_history(history))
+    if args.only in (None, "alerts"):
+        print(
+            f"alerts: {args.alerts_contracts * args.alerts_runs:,} violations across "
+            f"{args.alerts_contracts:,} contracts, state on PostgreSQL and SQLite ...",
+            flush=True,
+        )
+        alerts = AlertsConfig(
+            args.alerts_contracts,
+            args.alerts_runs,
+            args.alerts_concurrency,
+            server_url(),
+            args.profile,
+        )
+        sections.append(run_alerts(alerts))
 
     rows: list[Row] = [row for s in sections for row in s.rows]
     others = others_share(cpu_before, cpu_seconds(), time.monotonic() - started)

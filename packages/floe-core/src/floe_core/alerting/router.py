@@ -15,17 +15,19 @@ For one contract run, per configured channel:
    is over: channels with ``send_resolved`` get one notice (never rate-limited, sent once).
 
 A channel that deduplicates by itself (Alertmanager) gets every routed violation on every run.
-Decisions are made and claimed in the ledger's locked turn, so another process deciding the
-same notification waits and then finds it claimed. Deliveries run concurrently, each bounded
-by its channel's timeout plus a margin; a failed delivery is recorded and leaves the types
-free to be sent again by the next run. Without a ledger (no state database) nothing is
-deduplicated: every routed violation is sent, which is louder but never silent.
+Decisions are made and claimed in one locked ledger turn per contract run, so another
+process deciding about the same contract waits and then finds them claimed. Deliveries run
+concurrently, each bounded by its channel's timeout plus a margin; a failed delivery is
+recorded and leaves the types free to be sent again by the next run. Without a ledger (no
+state database) nothing is deduplicated: every routed violation is sent, which is louder but
+never silent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -67,13 +69,14 @@ class AlertOutcome:
 
 @dataclass
 class _Plan:
-    """What one channel is to be sent for one run, and how to record it afterwards."""
+    """What one channel is to be sent for one run (routed, then decided), and what became of it."""
 
     channel: ConfiguredChannel
     events: list[ContractViolationEvent] = field(default_factory=list)
-    delivery_id: int | None = None
-    notices: list[tuple[ResolvedNotice, int | None]] = field(default_factory=list)
+    delivery_id: uuid.UUID | None = None
+    notices: list[tuple[ResolvedNotice, uuid.UUID | None]] = field(default_factory=list)
     outcomes: list[AlertOutcome] = field(default_factory=list)
+    settled: list[tuple[uuid.UUID | None, Status, str | None]] = field(default_factory=list)
 
 
 class AlertRouter:
@@ -116,95 +119,100 @@ class AlertRouter:
         those can be found resolved. ``config`` overrides the router's for this contract.
         """
         config = config or self.config
-        now = self.clock()
-        checked = set(checked_types)
-        silences = await self.ledger.silences(active_at=now) if self.ledger else []
-        plans = []
-        for channel in self.channels:
-            routed = [e for e in events if self.selects(channel.name, e, config)]
-            plan = _Plan(channel)
-            if self.ledger is None:
-                plan.events = routed
-            else:
-                async with self.ledger.turn(contract_name, channel.name) as turn:
-                    await self._decide(
-                        turn,
-                        plan,
-                        routed,
-                        events,
-                        checked,
-                        silences,
-                        config,
-                        now,
-                        (contract_name, contract_version),
-                    )
-            plans.append(plan)
+        plans = [
+            _Plan(c, [e for e in events if self.selects(c.name, e, config)]) for c in self.channels
+        ]
+        if self.ledger is not None:
+            async with self.ledger.turn(contract_name) as turn:
+                await self._decide(
+                    turn,
+                    plans,
+                    events,
+                    set(checked_types),
+                    config,
+                    (contract_name, contract_version),
+                )
         await asyncio.gather(*(self._deliver(plan, contract_name) for plan in plans))
+        if self.ledger is not None:
+            await self._record(plans, contract_name)
         return [outcome for plan in plans for outcome in plan.outcomes]
 
     async def _decide(
         self,
         turn: LedgerTurn,
-        plan: _Plan,
-        routed: list[ContractViolationEvent],
+        plans: list[_Plan],
         everything: Sequence[ContractViolationEvent],
         checked: set[str],
-        silences: list[Silence],
         config: AlertConfig,
-        now: datetime,
         contract: tuple[str, str],
     ) -> None:
-        channel = plan.channel
+        now = self.clock()
         states = await turn.states()
-        silenced = [e for e in routed if _silenced(e, silences)]
-        if silenced:
-            await _suppress(turn, plan, _types(silenced), "silenced", now)
-        live = [e for e in routed if e not in silenced]
-        by_type: dict[str, list[ContractViolationEvent]] = {}
-        for event in live:
-            by_type.setdefault(event.violation_type.value, []).append(event)
-
-        news = {
-            kind: found
-            for kind, found in by_type.items()
-            if channel.plugin.deduplicates_itself
-            or _is_news(states.get(kind), found, now, config.dedup_window_minutes)
-        }
-        repeats = sorted(set(by_type) - set(news))
-        if repeats:
-            await _suppress(turn, plan, repeats, "dedup", now)
-        if news:
-            types = sorted(news)
-            window = timedelta(minutes=config.rate_limit_window_minutes)
-            limited = not channel.plugin.deduplicates_itself and (
-                await turn.sent_since(now - window) >= config.rate_limit_per_contract
-            )
-            if limited:
-                await _suppress(turn, plan, types, "rate_limit", now)
-            else:
-                plan.events = [e for kind in types for e in news[kind]]
-                plan.delivery_id = await turn.claim("violation", types, now)
-                await turn.save(_firing(kind, found, now) for kind, found in news.items())
-                await turn.alerted(types, now, window.total_seconds())
-
-        # Over: alerted, checked again, nothing of that type found (at any severity).
+        silences = await turn.silences(now)
         present = {e.violation_type.value for e in everything}
-        over = [
-            state
-            for kind, state in states.items()
-            if state.firing and kind in checked and kind not in present
+        window = timedelta(minutes=config.rate_limit_window_minutes)
+        news_of: dict[str, dict[str, list[ContractViolationEvent]]] = {}
+        for plan in plans:
+            channel, known = plan.channel, states.get(plan.channel.name, {})
+            silenced = [e for e in plan.events if _silenced(e, silences)]
+            if silenced:
+                _suppress(turn, plan, _types(silenced), "silenced", now)
+            by_type: dict[str, list[ContractViolationEvent]] = {}
+            for event in plan.events:
+                if event not in silenced:
+                    by_type.setdefault(event.violation_type.value, []).append(event)
+            news_of[channel.name] = {
+                kind: found
+                for kind, found in by_type.items()
+                if channel.plugin.deduplicates_itself
+                or _is_news(known.get(kind), found, now, config.dedup_window_minutes)
+            }
+            repeats = sorted(set(by_type) - set(news_of[channel.name]))
+            if repeats:
+                _suppress(turn, plan, repeats, "dedup", now)
+            plan.events = []
+            # Over: alerted, checked again, nothing of that type found (at any severity).
+            over = [
+                state
+                for kind, state in known.items()
+                if state.firing and kind in checked and kind not in present
+            ]
+            for state in over:
+                state.firing = False
+                if channel.send_resolved:
+                    notice = _notice(contract, state, now)
+                    plan.notices.append(
+                        (notice, turn.claim(channel.name, "resolved", [state.violation_type], now))
+                    )
+            turn.save(channel.name, over)
+
+        limited = [
+            p.channel
+            for p in plans
+            if news_of[p.channel.name] and not p.channel.plugin.deduplicates_itself
         ]
-        for state in over:
-            state.firing = False
-            if channel.send_resolved:
-                notice = _notice(contract, state, now)
-                delivery = await turn.claim("resolved", [state.violation_type], now)
-                plan.notices.append((notice, delivery))
-        await turn.save(over)
+        sent = await turn.sent_since(now - window) if limited else {}
+        for plan in plans:
+            news = news_of[plan.channel.name]
+            if not news:
+                continue
+            types = sorted(news)
+            if (
+                plan.channel in limited
+                and sent.get(plan.channel.name, 0) >= config.rate_limit_per_contract
+            ):
+                _suppress(turn, plan, types, "rate_limit", now)
+                continue
+            plan.events = [e for kind in types for e in news[kind]]
+            plan.delivery_id = turn.claim(plan.channel.name, "violation", types, now)
+            turn.save(
+                plan.channel.name, (_firing(kind, found, now) for kind, found in news.items())
+            )
+            turn.alerted(types, now, window.total_seconds())
 
     async def _deliver(self, plan: _Plan, contract_name: str) -> None:
         channel = plan.channel
-        jobs: list[tuple[Kind, list[str], int | None, Any]] = []
+        jobs: list[tuple[Kind, list[str], uuid.UUID | None, Any]] = []
         if plan.events:
             job = channel.plugin.send_alerts(plan.events)
             jobs.append(("violation", _types(plan.events), plan.delivery_id, job))
@@ -232,10 +240,19 @@ class AlertRouter:
                     "violation_types": types,
                 },
             )
-            if self.ledger is not None and delivery is not None:
-                await self.ledger.settle(delivery, status, reason)
-                if not ok and kind == "violation":
-                    await self.ledger.forget(contract_name, channel.name, types)
+            plan.settled.append((delivery, status, reason))
+
+    async def _record(self, plans: list[_Plan], contract_name: str) -> None:
+        """Settle the run's claimed notifications in one transaction; free the failed ones."""
+        assert self.ledger is not None
+        await self.ledger.settle(
+            [(d, status, reason) for p in plans for d, status, reason in p.settled if d is not None]
+        )
+        for plan in plans:
+            failed = [o for o in plan.outcomes if o.kind == "violation" and o.status == "failed"]
+            if failed:
+                types = sorted({t for o in failed for t in o.violation_types})
+                await self.ledger.forget(contract_name, plan.channel.name, types)
 
     async def _bounded(self, channel: ConfiguredChannel, job: Any) -> tuple[bool, str | None]:
         timeout = float(channel.plugin.config.get("timeout_seconds", 10)) + _MARGIN_SECONDS
@@ -248,10 +265,8 @@ class AlertRouter:
         return ok, None if ok else "the channel reported a failed delivery"
 
 
-async def _suppress(
-    turn: LedgerTurn, plan: _Plan, types: list[str], reason: str, now: datetime
-) -> None:
-    await turn.note("violation", types, "suppressed", reason, now)
+def _suppress(turn: LedgerTurn, plan: _Plan, types: list[str], reason: str, now: datetime) -> None:
+    turn.note(plan.channel.name, types, "suppressed", reason, now)
     plan.outcomes.append(AlertOutcome(plan.channel.name, "violation", types, "suppressed", reason))
 
 
