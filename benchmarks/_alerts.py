@@ -86,6 +86,7 @@ class AlertsConfig:
     contracts: int
     runs: int
     concurrency: int
+    batch: int  # contract runs per route_many call
     server: str
     profile: bool = False
 
@@ -157,7 +158,7 @@ def run_alerts(config: AlertsConfig) -> Section:
     violations = config.contracts * config.runs
     shape = (
         f"{config.contracts:,} contracts x {config.runs} runs, {violations:,} violations, "
-        f"2 channels, {config.concurrency} routes at once"
+        f"2 channels, {config.batch} runs a route_many, {config.concurrency} at once"
     )
     for work in workloads:
         section.figures[work.backend] = _figures(work)
@@ -250,7 +251,7 @@ def _with_receiver(config: AlertsConfig, backend: str, url: str, profile: bool) 
 async def _workload(
     config: AlertsConfig, backend: str, url: str, port: int, profile: bool
 ) -> tuple[_Workload, dict[str, float]]:
-    from floe_core.alerting.router import AlertRouter
+    from floe_core.alerting.router import AlertRouter, ContractRun
     from floe_core.state.engine import open_state
 
     work = _Workload(backend)
@@ -267,34 +268,48 @@ async def _workload(
         work.timed.reset()
         gate = asyncio.Semaphore(config.concurrency)
 
-        async def one(contract: int, run: int, record: bool = True) -> None:
-            name = f"contract_{contract:03d}"
-            key = f"{run}:{contract}"
+        async def many(contracts: Sequence[int], run: int, record: bool = True) -> None:
+            """The runs of ``contracts`` (one batch, as a monitor's finished checks) routed."""
+            keys = [f"{run}:{contract}" for contract in contracts]
             async with gate:
-                events = _events(name, contract, run, clock.now, key)
+                batch = [
+                    ContractRun(
+                        f"contract_{contract:03d}",
+                        "1.0.0",
+                        _events(f"contract_{contract:03d}", contract, run, clock.now, key),
+                        CHECKED,
+                    )
+                    for contract, key in zip(contracts, keys, strict=True)
+                ]
                 started = time.monotonic()
                 if record:
-                    starts[key] = started
-                outcomes = await router.route(name, "1.0.0", events, CHECKED)
+                    starts.update(dict.fromkeys(keys, started))
+                routed = await router.route_many(batch)
                 elapsed = time.monotonic() - started
             if not record:
                 return
             work.route_s.append(elapsed)
-            summary = tuple(sorted((o.channel, o.status, o.reason or "") for o in outcomes))
-            work.decisions_by_run.append((key, summary))
-            for outcome in outcomes:
-                work.outcomes[(outcome.channel, outcome.status, outcome.reason or "")] += 1
-                work.sent += outcome.status == "sent"
-            work.decisions += len(channels)
+            for key, outcomes in zip(keys, routed, strict=True):
+                summary = tuple(sorted((o.channel, o.status, o.reason or "") for o in outcomes))
+                work.decisions_by_run.append((key, summary))
+                for outcome in outcomes:
+                    work.outcomes[(outcome.channel, outcome.status, outcome.reason or "")] += 1
+                    work.sent += outcome.status == "sent"
+                work.decisions += len(channels)
+
+        def batches(run: int, record: bool = True) -> list[Any]:
+            every = range(config.contracts)
+            size = config.batch
+            return [many(every[i : i + size], run, record) for i in range(0, len(every), size)]
 
         started, cpu = time.perf_counter(), _cpu()
         for run in range(config.runs):
             clock.now += RUN_SPACING
-            await asyncio.gather(*(one(c, run) for c in range(config.contracts)))
+            await asyncio.gather(*batches(run))
         work.seconds, work.cpu_s = time.perf_counter() - started, _cpu() - cpu
         if profile:
             timed = replace(work.timed)  # the figures leave the profiled round out
-            work.profile = await _profile(config, router, clock, one)
+            work.profile = await _profile(config, router, clock, batches)
             work.timed = timed
     finally:
         for channel in channels:
@@ -303,13 +318,13 @@ async def _workload(
     return work, starts
 
 
-async def _profile(config: AlertsConfig, router: Any, clock: _Clock, one: Any) -> str:
+async def _profile(config: AlertsConfig, router: Any, clock: _Clock, batches: Any) -> str:
     """One more round, under cProfile (its decisions are not counted in the figures)."""
     profiler = cProfile.Profile()
     clock.now += RUN_SPACING
     started = time.monotonic()
     profiler.enable()
-    await asyncio.gather(*(one(c, config.runs, False) for c in range(config.contracts)))
+    await asyncio.gather(*batches(config.runs, False))
     profiler.disable()
     elapsed = time.monotonic() - started
     out = io.StringIO()

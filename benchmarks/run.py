@@ -79,7 +79,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--alerts-runs", type=int, default=20, help="runs of each contract, alerts benchmark"
     )
     parser.add_argument(
-        "--alerts-concurrency", type=int, default=16, help="routes at once, alerts benchmark"
+        "--alerts-concurrency", type=int, default=4, help="routes at once, alerts benchmark"
+    )
+    parser.add_argument(
+        "--alerts-batch",
+        type=int,
+        default=25,
+        help="contract runs routed together (route_many), alerts benchmark",
     )
     parser.add_argument("--only", choices=BENCHMARKS, help="run one benchmark")
     parser.add_argument(
@@ -109,8 +115,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.history_contracts, args.history_days, args.write_runs = 20, 3, 100
         args.compare_repeat = min(args.compare_repeat, 3)
         args.alerts_contracts = min(args.alerts_contracts, 50)
-    if min(args.alerts_contracts, args.alerts_runs, args.alerts_concurrency) < 1:
-        parser.error("--alerts-contracts, --alerts-runs and --alerts-concurrency must be >= 1")
+    if min(args.alerts_contracts, args.alerts_runs, args.alerts_concurrency, args.alerts_batch) < 1:
+        parser.error("the --alerts-* counts must be >= 1")
     if args.repeat < 1 or args.compare_repeat < 1:
         parser.error("--repeat and --compare-repeat must be at least 1")
     return args
@@ -152,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             args.alerts_contracts,
             args.alerts_runs,
             args.alerts_concurrency,
+            args.alerts_batch,
             server_url(),
             args.profile,
         )

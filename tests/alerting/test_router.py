@@ -318,3 +318,38 @@ def test_without_a_ledger_every_routed_violation_is_sent() -> None:
         outcomes = asyncio.run(run())
         assert [o.status for o in outcomes] == ["sent", "sent"]
         assert [len(r.json()) for r in receiver.requests] == [1, 1]
+
+
+def test_runs_of_many_contracts_are_decided_in_one_turn(setup: Setup) -> None:
+    from floe_core.alerting.router import ContractRun
+
+    config = rules(("a", INFO, None))
+
+    def run_of(name: str, severity: ViolationSeverity) -> ContractRun:
+        event = violation(T0, severity, FRESHNESS).model_copy(update={"contract_name": name})
+        return ContractRun(name, "1.0.0", [event], CHECKED)
+
+    async def route(runs: list[ContractRun]) -> list[list[AlertOutcome]]:
+        engine = await open_state(setup.url, auto_upgrade=True)
+        channel = setup.channel("a")
+        try:
+            router = AlertRouter([channel], config, ledger=AlertLedger(engine), clock=setup.clock)
+            return await router.route_many(runs)
+        finally:
+            await channel.plugin.aclose()
+            await engine.dispose()
+
+    first = asyncio.run(route([run_of(n, WARNING) for n in ("orders", "payments", "refunds")]))
+    assert [[o.status for o in outcomes] for outcomes in first] == [["sent"]] * 3
+    assert len(setup.receivers["a"].requests) == 3
+    # Again, one of them now worse: only that one is news.
+    again = asyncio.run(
+        route([run_of("orders", WARNING), run_of("payments", CRITICAL), run_of("refunds", WARNING)])
+    )
+    assert [[(o.status, o.reason) for o in outcomes] for outcomes in again] == [
+        [("suppressed", "dedup")],
+        [("sent", None)],
+        [("suppressed", "dedup")],
+    ]
+    with pytest.raises(ValueError, match="one run per contract"):
+        asyncio.run(route([run_of("orders", WARNING), run_of("orders", ERROR)]))

@@ -67,11 +67,23 @@ class AlertOutcome:
         }
 
 
+@dataclass(frozen=True)
+class ContractRun:
+    """What one run of a contract found: its violations, and the types it measured."""
+
+    contract_name: str
+    contract_version: str
+    events: Sequence[ContractViolationEvent]
+    checked_types: tuple[str, ...]  # measured (passed or failed): only these can be resolved
+    config: AlertConfig | None = None  # the contract's own, when it overrides the router's
+
+
 @dataclass
 class _Plan:
     """What one channel is to be sent for one run (routed, then decided), and what became of it."""
 
     channel: ConfiguredChannel
+    contract: str
     events: list[ContractViolationEvent] = field(default_factory=list)
     delivery_id: uuid.UUID | None = None
     notices: list[tuple[ResolvedNotice, uuid.UUID | None]] = field(default_factory=list)
@@ -118,99 +130,111 @@ class AlertRouter:
         ``checked_types`` are the violation types the run measured (passed or failed): only
         those can be found resolved. ``config`` overrides the router's for this contract.
         """
-        config = config or self.config
+        run = ContractRun(contract_name, contract_version, events, tuple(checked_types), config)
+        [outcomes] = await self.route_many([run])
+        return outcomes
+
+    async def route_many(self, runs: Sequence[ContractRun]) -> list[list[AlertOutcome]]:
+        """``route`` for several contract runs (of different contracts) at once, decided in
+        one ledger turn: what a monitor finishing many checks together calls."""
+        names = [run.contract_name for run in runs]
+        if len(set(names)) != len(names):
+            raise ValueError("route_many takes one run per contract; route the others after")
         plans = [
-            _Plan(c, [e for e in events if self.selects(c.name, e, config)]) for c in self.channels
+            [
+                _Plan(
+                    c,
+                    run.contract_name,
+                    [e for e in run.events if self.selects(c.name, e, self._config(run))],
+                )
+                for c in self.channels
+            ]
+            for run in runs
         ]
         if self.ledger is not None:
-            async with self.ledger.turn(contract_name) as turn:
-                await self._decide(
-                    turn,
-                    plans,
-                    events,
-                    set(checked_types),
-                    config,
-                    (contract_name, contract_version),
-                )
-        await asyncio.gather(*(self._deliver(plan, contract_name) for plan in plans))
+            async with self.ledger.turn(names) as turn:
+                await self._decide(turn, runs, plans)
+        every = [plan for run_plans in plans for plan in run_plans]
+        await asyncio.gather(*(self._deliver(plan) for plan in every))
         if self.ledger is not None:
-            await self._record(plans, contract_name)
-        return [outcome for plan in plans for outcome in plan.outcomes]
+            await self._record(every)
+        return [[o for plan in run_plans for o in plan.outcomes] for run_plans in plans]
+
+    def _config(self, run: ContractRun) -> AlertConfig:
+        return run.config or self.config
 
     async def _decide(
-        self,
-        turn: LedgerTurn,
-        plans: list[_Plan],
-        everything: Sequence[ContractViolationEvent],
-        checked: set[str],
-        config: AlertConfig,
-        contract: tuple[str, str],
+        self, turn: LedgerTurn, runs: Sequence[ContractRun], plans: list[list[_Plan]]
     ) -> None:
         now = self.clock()
         states = await turn.states()
         silences = await turn.silences(now)
-        present = {e.violation_type.value for e in everything}
-        window = timedelta(minutes=config.rate_limit_window_minutes)
-        news_of: dict[str, dict[str, list[ContractViolationEvent]]] = {}
-        for plan in plans:
-            channel, known = plan.channel, states.get(plan.channel.name, {})
-            silenced = [e for e in plan.events if _silenced(e, silences)]
-            if silenced:
-                _suppress(turn, plan, _types(silenced), "silenced", now)
-            by_type: dict[str, list[ContractViolationEvent]] = {}
-            for event in plan.events:
-                if event not in silenced:
-                    by_type.setdefault(event.violation_type.value, []).append(event)
-            news_of[channel.name] = {
-                kind: found
-                for kind, found in by_type.items()
-                if channel.plugin.deduplicates_itself
-                or _is_news(known.get(kind), found, now, config.dedup_window_minutes)
-            }
-            repeats = sorted(set(by_type) - set(news_of[channel.name]))
-            if repeats:
-                _suppress(turn, plan, repeats, "dedup", now)
-            plan.events = []
-            # Over: alerted, checked again, nothing of that type found (at any severity).
-            over = [
-                state
-                for kind, state in known.items()
-                if state.firing and kind in checked and kind not in present
-            ]
-            for state in over:
-                state.firing = False
-                if channel.send_resolved:
-                    notice = _notice(contract, state, now)
-                    plan.notices.append(
-                        (notice, turn.claim(channel.name, "resolved", [state.violation_type], now))
-                    )
-            turn.save(channel.name, over)
+        news_of: dict[tuple[str, str], dict[str, list[ContractViolationEvent]]] = {}
+        for run, run_plans in zip(runs, plans, strict=True):
+            config, present = self._config(run), {e.violation_type.value for e in run.events}
+            for plan in run_plans:
+                channel = plan.channel
+                known = states.get((run.contract_name, channel.name), {})
+                silenced = [e for e in plan.events if _silenced(e, silences)]
+                if silenced:
+                    _suppress(turn, plan, _types(silenced), "silenced", now)
+                by_type: dict[str, list[ContractViolationEvent]] = {}
+                for event in plan.events:
+                    if event not in silenced:
+                        by_type.setdefault(event.violation_type.value, []).append(event)
+                news = {
+                    kind: found
+                    for kind, found in by_type.items()
+                    if channel.plugin.deduplicates_itself
+                    or _is_news(known.get(kind), found, now, config.dedup_window_minutes)
+                }
+                news_of[run.contract_name, channel.name] = news
+                repeats = sorted(set(by_type) - set(news))
+                if repeats:
+                    _suppress(turn, plan, repeats, "dedup", now)
+                plan.events = []
+                # Over: alerted, checked again, nothing of that type found (at any severity).
+                over = [
+                    state
+                    for kind, state in known.items()
+                    if state.firing and kind in run.checked_types and kind not in present
+                ]
+                for state in over:
+                    state.firing = False
+                    if channel.send_resolved:
+                        types = [state.violation_type]
+                        delivery = turn.claim(plan.contract, channel.name, "resolved", types, now)
+                        plan.notices.append((_notice(run, state, now), delivery))
+                turn.save(run.contract_name, channel.name, over)
 
-        limited = [
-            p.channel
-            for p in plans
-            if news_of[p.channel.name] and not p.channel.plugin.deduplicates_itself
-        ]
-        sent = await turn.sent_since(now - window) if limited else {}
-        for plan in plans:
-            news = news_of[plan.channel.name]
-            if not news:
-                continue
-            types = sorted(news)
-            if (
-                plan.channel in limited
-                and sent.get(plan.channel.name, 0) >= config.rate_limit_per_contract
-            ):
-                _suppress(turn, plan, types, "rate_limit", now)
-                continue
-            plan.events = [e for kind in types for e in news[kind]]
-            plan.delivery_id = turn.claim(plan.channel.name, "violation", types, now)
-            turn.save(
-                plan.channel.name, (_firing(kind, found, now) for kind, found in news.items())
-            )
-            turn.alerted(types, now, window.total_seconds())
+        sent: dict[int, dict[tuple[str, str], int]] = {}
+        if any(news_of.values()):
+            for minutes in {self._config(run).rate_limit_window_minutes for run in runs}:
+                sent[minutes] = await turn.sent_since(now - timedelta(minutes=minutes))
+        for run, run_plans in zip(runs, plans, strict=True):
+            config = self._config(run)
+            window = timedelta(minutes=config.rate_limit_window_minutes)
+            for plan in run_plans:
+                news = news_of[run.contract_name, plan.channel.name]
+                if not news:
+                    continue
+                types = sorted(news)
+                counts = sent[config.rate_limit_window_minutes]
+                count = counts.get((run.contract_name, plan.channel.name), 0)
+                if not plan.channel.plugin.deduplicates_itself and (
+                    count >= config.rate_limit_per_contract
+                ):
+                    _suppress(turn, plan, types, "rate_limit", now)
+                    continue
+                plan.events = [e for kind in types for e in news[kind]]
+                plan.delivery_id = turn.claim(
+                    plan.contract, plan.channel.name, "violation", types, now
+                )
+                firing = [_firing(kind, found, now) for kind, found in news.items()]
+                turn.save(run.contract_name, plan.channel.name, firing)
+                turn.alerted(run.contract_name, types, now, window.total_seconds())
 
-    async def _deliver(self, plan: _Plan, contract_name: str) -> None:
+    async def _deliver(self, plan: _Plan) -> None:
         channel = plan.channel
         jobs: list[tuple[Kind, list[str], uuid.UUID | None, Any]] = []
         if plan.events:
@@ -228,7 +252,7 @@ class AlertRouter:
                 "alert %s to %s for %s (%s): %s%s",
                 kind,
                 channel.name,
-                contract_name,
+                plan.contract,
                 ", ".join(types),
                 status,
                 f": {reason}" if reason else "",
@@ -236,14 +260,14 @@ class AlertRouter:
                     "alert_channel": channel.name,
                     "alert_kind": kind,
                     "alert_status": status,
-                    "contract_name": contract_name,
+                    "contract_name": plan.contract,
                     "violation_types": types,
                 },
             )
             plan.settled.append((delivery, status, reason))
 
-    async def _record(self, plans: list[_Plan], contract_name: str) -> None:
-        """Settle the run's claimed notifications in one transaction; free the failed ones."""
+    async def _record(self, plans: list[_Plan]) -> None:
+        """Settle the claimed notifications in one transaction; free the failed ones."""
         assert self.ledger is not None
         await self.ledger.settle(
             [(d, status, reason) for p in plans for d, status, reason in p.settled if d is not None]
@@ -252,7 +276,7 @@ class AlertRouter:
             failed = [o for o in plan.outcomes if o.kind == "violation" and o.status == "failed"]
             if failed:
                 types = sorted({t for o in failed for t in o.violation_types})
-                await self.ledger.forget(contract_name, plan.channel.name, types)
+                await self.ledger.forget(plan.contract, plan.channel.name, types)
 
     async def _bounded(self, channel: ConfiguredChannel, job: Any) -> tuple[bool, str | None]:
         timeout = float(channel.plugin.config.get("timeout_seconds", 10)) + _MARGIN_SECONDS
@@ -266,7 +290,7 @@ class AlertRouter:
 
 
 def _suppress(turn: LedgerTurn, plan: _Plan, types: list[str], reason: str, now: datetime) -> None:
-    turn.note(plan.channel.name, types, "suppressed", reason, now)
+    turn.note(plan.contract, plan.channel.name, types, reason, now)
     plan.outcomes.append(AlertOutcome(plan.channel.name, "violation", types, "suppressed", reason))
 
 
@@ -308,10 +332,10 @@ def _firing(kind: str, events: Sequence[ContractViolationEvent], now: datetime) 
     return ChannelState(kind, True, _worst(events).value, _elements(events), now)
 
 
-def _notice(contract: tuple[str, str], state: ChannelState, now: datetime) -> ResolvedNotice:
+def _notice(run: ContractRun, state: ChannelState, now: datetime) -> ResolvedNotice:
     from floe_core.events import ViolationType
 
-    name, version = contract
+    name, version = run.contract_name, run.contract_version
     what = f" ({', '.join(state.elements)})" if state.elements else ""
     return ResolvedNotice(
         contract_name=name,

@@ -70,29 +70,32 @@ class Silence:
 
 
 class LedgerTurn:
-    """The locked transaction of one contract: read everything at once, decide, then write
-    what was decided in a few batched statements when the turn ends."""
+    """The locked transaction of one or more contracts: read everything at once, decide, then
+    write what was decided in a few batched statements when the turn ends."""
 
-    def __init__(self, conn: AsyncConnection, contract: str) -> None:
+    def __init__(self, conn: AsyncConnection, contracts: Sequence[str]) -> None:
         self.conn = conn
-        self.contract = contract
+        self.contracts = sorted(set(contracts))
         self._deliveries: list[dict[str, Any]] = []
-        self._states: dict[tuple[str, str], ChannelState] = {}
-        self._alerted: list[str] = []
-        self._alerted_at: tuple[datetime, float] | None = None
+        self._states: dict[tuple[str, str, str], ChannelState] = {}
+        self._alerted: dict[tuple[str, str], tuple[datetime, float]] = {}
 
-    async def states(self) -> dict[str, dict[str, ChannelState]]:
-        """By channel, by violation type: what each channel was last sent about the contract."""
+    async def states(self) -> dict[tuple[str, str], dict[str, ChannelState]]:
+        """By (contract, channel), by violation type: what each channel was last sent."""
         table = table_of(AlertChannelState)
-        rows = await self.conn.execute(select(table).where(table.c.contract_name == self.contract))
-        found: dict[str, dict[str, ChannelState]] = {}
+        rows = await self.conn.execute(
+            select(table).where(table.c.contract_name.in_(self.contracts))
+        )
+        found: dict[tuple[str, str], dict[str, ChannelState]] = {}
         for row in rows:
-            found.setdefault(row.channel_name, {})[row.violation_type] = ChannelState(
-                row.violation_type,
-                bool(row.firing),
-                row.severity,
-                list(row.elements or []),
-                as_utc(row.last_sent_at) if row.last_sent_at else None,
+            found.setdefault((row.contract_name, row.channel_name), {})[row.violation_type] = (
+                ChannelState(
+                    row.violation_type,
+                    bool(row.firing),
+                    row.severity,
+                    list(row.elements or []),
+                    as_utc(row.last_sent_at) if row.last_sent_at else None,
+                )
             )
         return found
 
@@ -100,41 +103,46 @@ class LedgerTurn:
         """The silences in force at ``now``."""
         return await _silences(self.conn, now)
 
-    async def sent_since(self, since: datetime) -> dict[str, int]:
-        """By channel: violation notifications of the contract claimed or sent since."""
+    async def sent_since(self, since: datetime) -> dict[tuple[str, str], int]:
+        """By (contract, channel): violation notifications claimed or sent since ``since``."""
         table = table_of(AlertDelivery)
         rows = await self.conn.execute(
-            select(table.c.channel_name, func.count())
+            select(table.c.contract_name, table.c.channel_name, func.count())
             .where(
-                table.c.contract_name == self.contract,
+                table.c.contract_name.in_(self.contracts),
                 table.c.kind == "violation",
                 table.c.status.in_(_COUNTED),
                 table.c.created_at >= since,
             )
-            .group_by(table.c.channel_name)
+            .group_by(table.c.contract_name, table.c.channel_name)
         )
-        return {channel: int(count) for channel, count in rows}
+        return {(contract, channel): int(count) for contract, channel, count in rows}
 
-    def note(self, channel: str, types: list[str], status: str, reason: str, now: datetime) -> None:
+    def note(
+        self, contract: str, channel: str, types: list[str], reason: str, now: datetime
+    ) -> None:
         """Record a violation notification that is not sent (suppressed), and why."""
-        self._delivery(channel, "violation", types, status, reason, now)
+        self._delivery(contract, channel, "violation", types, "suppressed", reason, now)
 
-    def claim(self, channel: str, kind: str, types: list[str], now: datetime) -> uuid.UUID:
+    def claim(
+        self, contract: str, channel: str, kind: str, types: list[str], now: datetime
+    ) -> uuid.UUID:
         """Record a notification as being sent; its id, for ``AlertLedger.settle``."""
-        return self._delivery(channel, kind, types, "sending", None, now)
+        return self._delivery(contract, channel, kind, types, "sending", None, now)
 
-    def save(self, channel: str, states: Iterable[ChannelState]) -> None:
-        """Write these states of ``channel`` when the turn ends."""
+    def save(self, contract: str, channel: str, states: Iterable[ChannelState]) -> None:
+        """Write these states of ``channel`` about ``contract`` when the turn ends."""
         for state in states:
-            self._states[channel, state.violation_type] = state
+            self._states[contract, channel, state.violation_type] = state
 
-    def alerted(self, types: Iterable[str], now: datetime, window: float) -> None:
+    def alerted(self, contract: str, types: Iterable[str], now: datetime, window: float) -> None:
         """Keep the design's ``alert_dedup_state``: the contract's types were alerted now."""
-        self._alerted += [t for t in types if t not in self._alerted]
-        self._alerted_at = (now, window)
+        for kind in types:
+            self._alerted[contract, kind] = (now, window)
 
     def _delivery(
         self,
+        contract: str,
         channel: str,
         kind: str,
         types: list[str],
@@ -146,7 +154,7 @@ class LedgerTurn:
         self._deliveries.append(
             {
                 "id": delivery_id,
-                "contract_name": self.contract,
+                "contract_name": contract,
                 "channel_name": channel,
                 "kind": kind,
                 "violation_types": types,
@@ -165,7 +173,7 @@ class LedgerTurn:
             table = table_of(AlertChannelState)
             rows = [
                 {
-                    "contract_name": self.contract,
+                    "contract_name": contract,
                     "channel_name": channel,
                     "violation_type": state.violation_type,
                     "firing": state.firing,
@@ -173,7 +181,7 @@ class LedgerTurn:
                     "elements": state.elements,
                     "last_sent_at": state.last_sent_at,
                 }
-                for (channel, _), state in self._states.items()
+                for (contract, channel, _), state in self._states.items()
             ]
             stmt = _insert(self.conn, table).values(rows)
             keys = ("contract_name", "channel_name", "violation_type")
@@ -183,24 +191,25 @@ class LedgerTurn:
                     set_={c: stmt.excluded[c] for c in rows[0] if c not in keys},
                 )
             )
-        if self._alerted and self._alerted_at is not None:
-            await self._upsert_dedup_state(*self._alerted_at)
+        if self._alerted:
+            await self._upsert_dedup_state()
 
-    async def _upsert_dedup_state(self, now: datetime, window: float) -> None:
+    async def _upsert_dedup_state(self) -> None:
         table = table_of(AlertDedupState)
-        cutoff = now - timedelta(seconds=window)
         rows = [
             {
-                "contract_name": self.contract,
+                "contract_name": contract,
                 "violation_type": kind,
                 "last_alerted_at": now,
                 "alert_count_window": 1,
                 "window_start": now,
             }
-            for kind in self._alerted
+            for (contract, kind), (now, _) in self._alerted.items()
         ]
+        # One window for the whole turn: the longest asked for (runs share one config).
+        now, window = max(self._alerted.values(), key=lambda item: item[1])
+        expired = table.c.window_start < now - timedelta(seconds=window)
         stmt = _insert(self.conn, table).values(rows)
-        expired = table.c.window_start < cutoff
         await self.conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["contract_name", "violation_type"],
@@ -224,20 +233,28 @@ class AlertLedger:
         self.engine = engine
 
     @asynccontextmanager
-    async def turn(self, contract: str) -> AsyncIterator[LedgerTurn]:
-        """A transaction holding the contract's alert lock; its writes flushed and committed
-        when the block ends without an exception."""
+    async def turn(self, contracts: Sequence[str]) -> AsyncIterator[LedgerTurn]:
+        """A transaction holding the alert locks of ``contracts``; its writes flushed and
+        committed when the block ends without an exception.
+
+        On PostgreSQL the locks are taken in one statement, in one order for every process,
+        so two turns over overlapping contracts wait for each other and never deadlock.
+        """
         async with self.engine.connect() as conn:
             postgres = conn.dialect.name == "postgresql"
             if not postgres:
                 await conn.execution_options(**{SQLITE_BEGIN: "BEGIN IMMEDIATE"})
             async with conn.begin():
+                turn = LedgerTurn(conn, contracts)
                 if postgres:
                     await conn.execute(
-                        text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                        {"key": f"floe-alert\x1f{contract}"},
+                        text(
+                            "SELECT pg_advisory_xact_lock(key) FROM (SELECT DISTINCT "
+                            "hashtext('floe-alert' || name) AS key FROM unnest(CAST(:names AS "
+                            "text[])) AS name ORDER BY key) AS keys"
+                        ),
+                        {"names": turn.contracts},
                     )
-                turn = LedgerTurn(conn, contract)
                 yield turn
                 await turn.flush()
 
