@@ -57,6 +57,9 @@ from _report import Row, Section, ms
 DATABASE = "floe_bench_alerts"
 DECISIONS_TARGET_PER_S = 2_000.0
 P99_TARGET_S = 0.100
+#: The paced phase: new contracts' first violations (all news), one run every 1/RATE s.
+PACED_RATE = 50
+PACED_RUNS = 400
 RUN_SPACING = timedelta(minutes=5)
 CHECKED = ("freshness", "schema_drift", "quality")
 _LIBRARY_PATH = re.compile(r"/\S*/(?:site-packages|lib/python3\.\d+)/")
@@ -126,6 +129,7 @@ class _Workload:
     )
     route_s: list[float] = field(default_factory=list)
     latency_s: list[float] = field(default_factory=list)
+    paced_latency_s: list[float] = field(default_factory=list)
     received: int = 0
     sent: int = 0
     timed: _Timed = field(default_factory=_Timed)
@@ -192,18 +196,32 @@ def run_alerts(config: AlertsConfig) -> Section:
         )
     )
     for work in workloads:
-        p50, p99 = _quantile(work.latency_s, 0.50), _quantile(work.latency_s, 0.99)
+        p50, p99 = _quantile(work.paced_latency_s, 0.50), _quantile(work.paced_latency_s, 0.99)
         other = lite if work is pg else pg
-        ratio = f"{p99 / _quantile(other.latency_s, 0.99):.2f}x {other.backend}'s p99"
+        ratio = f"{p99 / _quantile(other.paced_latency_s, 0.99):.2f}x {other.backend}'s p99"
         section.rows.append(
             Row(
                 "alert delivery latency",
-                f"{work.backend} state: route() to arrival at a local webhook receiver",
+                f"{work.backend} state, {PACED_RATE} runs/s arriving: route() to arrival at a "
+                "local webhook receiver",
+                f"p50 {ms(p50)}, p99 {ms(p99)}, max {ms(max(work.paced_latency_s))} "
+                f"({len(work.paced_latency_s):,} notifications)",
+                ratio if work is pg else "",
+                f"p99 < {P99_TARGET_S * 1e3:.0f} ms" if work is pg else "context",
+                p99 < P99_TARGET_S if work is pg else None,
+            )
+        )
+    for work in workloads:
+        p50, p99 = _quantile(work.latency_s, 0.50), _quantile(work.latency_s, 0.99)
+        section.rows.append(
+            Row(
+                "alert delivery latency",
+                f"{work.backend} state, the throughput rounds above (a round's news all at "
+                "once, queued)",
                 f"p50 {ms(p50)}, p99 {ms(p99)}, max {ms(max(work.latency_s))} "
                 f"({len(work.latency_s):,} notifications)",
-                ratio if work is pg else "",
-                f"p99 < {P99_TARGET_S * 1e3:.0f} ms",
-                p99 < P99_TARGET_S,
+                "",
+                "context",
             )
         )
     section.notes.append(f"channel: {channel_kind}")
@@ -242,7 +260,9 @@ def _with_receiver(config: AlertsConfig, backend: str, url: str, profile: bool) 
         body = json.loads(request["body"])
         for event in body if isinstance(body, list) else [body]:
             run = event["data"]["metadata"]["bench_run"]
-            if run in starts:
+            if run.startswith("paced:"):
+                work.paced_latency_s.append(request["at"] - starts[run])
+            elif run in starts:
                 work.latency_s.append(request["at"] - starts[run])
                 work.received += 1
     return work
@@ -307,6 +327,7 @@ async def _workload(
             clock.now += RUN_SPACING
             await asyncio.gather(*batches(run))
         work.seconds, work.cpu_s = time.perf_counter() - started, _cpu() - cpu
+        await _paced(router, clock, starts)
         if profile:
             timed = replace(work.timed)  # the figures leave the profiled round out
             work.profile = await _profile(config, router, clock, batches)
@@ -316,6 +337,20 @@ async def _workload(
             await channel.plugin.aclose()
         await engine.dispose()
     return work, starts
+
+
+async def _paced(router: Any, clock: _Clock, starts: dict[str, float]) -> None:
+    """Runs arriving one every 1/PACED_RATE s, each a new contract's first violation (news,
+    delivered): the latency of a delivery when the router keeps up, not of a queue."""
+    tasks = []
+    begin = time.monotonic()
+    for i in range(PACED_RUNS):
+        await asyncio.sleep(max(0.0, begin + i / PACED_RATE - time.monotonic()))
+        name, key = f"paced_{i:04d}", f"paced:{i}"
+        events = _events(name, i, 0, clock.now, key)
+        starts[key] = time.monotonic()
+        tasks.append(asyncio.create_task(router.route(name, "1.0.0", events, CHECKED)))
+    await asyncio.gather(*tasks)
 
 
 async def _profile(config: AlertsConfig, router: Any, clock: _Clock, batches: Any) -> str:
