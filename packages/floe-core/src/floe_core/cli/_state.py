@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from floe_core.state.store import StateStore
     from floe_core.state.url import StateURL
 
+#: Check types this floe-core runs; written here (not imported) so that --help stays fast.
+CHECK_TYPES = ("freshness", "schema_drift", "quality", "availability", "deprecation")
+
 MANIFEST_FOR_STATE = click.option(
     "--manifest",
     "manifest_path",

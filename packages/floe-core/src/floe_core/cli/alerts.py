@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from floe_core.cli._state import FORMAT, MANIFEST_FOR_STATE, manifest_at
+from floe_core.cli._state import CHECK_TYPES, FORMAT, MANIFEST_FOR_STATE, manifest_at
 from floe_core.cli.errors import CliError, reports_floe_errors
 
 if TYPE_CHECKING:
@@ -16,7 +16,13 @@ if TYPE_CHECKING:
     from floe_core.state.alerts import AlertLedger, Silence
     from floe_core.state.url import StateURL
 
-CHECK_TYPES = ("freshness", "schema_drift", "quality", "availability", "deprecation")
+MANIFEST_WITH_CHANNELS = click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Platform manifest with plugins.alert_channels. Default: $FLOE_MANIFEST, else "
+    "./manifest.yaml.",
+)
 
 
 @click.group()
@@ -138,13 +144,7 @@ async def _run(state: StateURL, action: Any) -> Any:
 
 @click.group(invoke_without_command=True)
 @FORMAT
-@click.option(
-    "--manifest",
-    "manifest_path",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Platform manifest with plugins.alert_channels. Default: $FLOE_MANIFEST, else "
-    "./manifest.yaml.",
-)
+@MANIFEST_WITH_CHANNELS
 @click.pass_context
 @reports_floe_errors
 def channels(ctx: click.Context, fmt: str, manifest_path: str | None) -> None:
@@ -206,13 +206,7 @@ def _describe(
 
 @channels.command("test")
 @click.argument("name")
-@click.option(
-    "--manifest",
-    "manifest_path",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Platform manifest with plugins.alert_channels. Default: $FLOE_MANIFEST, else "
-    "./manifest.yaml.",
-)
+@MANIFEST_WITH_CHANNELS
 @reports_floe_errors
 def channels_test(name: str, manifest_path: str | None) -> None:
     """Send a clearly marked test alert to the configured channel NAME.

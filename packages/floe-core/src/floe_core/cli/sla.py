@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from floe_core.cli._state import FORMAT, MANIFEST_FOR_STATE, manifest_at, open_store
+from floe_core.cli._state import CHECK_TYPES, FORMAT, MANIFEST_FOR_STATE, manifest_at, open_store
 from floe_core.cli.alerts import channels, silence
 from floe_core.cli.db import db
 from floe_core.cli.errors import EXIT_USAGE, CliError, reports_floe_errors
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Check types this floe-core runs; kept here (not imported) so that --help stays fast.
-CHECK_TYPES = ("freshness", "schema_drift", "quality", "availability", "deprecation")
 SEVERITIES = ("info", "warning", "error", "critical")
 
 EXIT_OK = 0
