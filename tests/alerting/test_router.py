@@ -353,3 +353,19 @@ def test_runs_of_many_contracts_are_decided_in_one_turn(setup: Setup) -> None:
     ]
     with pytest.raises(ValueError, match="one run per contract"):
         asyncio.run(route([run_of("orders", WARNING), run_of("orders", ERROR)]))
+
+
+def test_every_outcome_is_logged_with_structured_fields(
+    setup: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    config = rules(("a", INFO, None))
+    events = [violation(T0, ERROR, FRESHNESS)]
+    with caplog.at_level(logging.INFO, logger="floe_core.alerting.router"):
+        setup.route([setup.channel("a")], config, events)
+        setup.route([setup.channel("a")], config, events)
+    records = [r for r in caplog.records if r.name == "floe_core.alerting.router"]
+    fields = [(r.alert_channel, r.alert_status, r.contract_name) for r in records]  # type: ignore[attr-defined]
+    assert fields == [("a", "sent", "orders"), ("a", "suppressed", "orders")]
+    assert records[1].alert_reason == "dedup"  # type: ignore[attr-defined]

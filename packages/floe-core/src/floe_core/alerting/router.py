@@ -292,6 +292,21 @@ class AlertRouter:
 def _suppress(turn: LedgerTurn, plan: _Plan, types: list[str], reason: str, now: datetime) -> None:
     turn.note(plan.contract, plan.channel.name, types, reason, now)
     plan.outcomes.append(AlertOutcome(plan.channel.name, "violation", types, "suppressed", reason))
+    log.info(
+        "alert violation to %s for %s (%s): suppressed: %s",
+        plan.channel.name,
+        plan.contract,
+        ", ".join(types),
+        reason,
+        extra={
+            "alert_channel": plan.channel.name,
+            "alert_kind": "violation",
+            "alert_status": "suppressed",
+            "alert_reason": reason,
+            "contract_name": plan.contract,
+            "violation_types": types,
+        },
+    )
 
 
 def _types(events: Iterable[ContractViolationEvent]) -> list[str]:
