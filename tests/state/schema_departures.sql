@@ -17,7 +17,7 @@ CREATE TABLE alert_channel_state (
     PRIMARY KEY (contract_name, violation_type, channel_name)
 );
 CREATE TABLE alert_deliveries (
-    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    id UUID PRIMARY KEY,
     contract_name VARCHAR(255) NOT NULL,
     channel_name VARCHAR(255) NOT NULL,
     kind VARCHAR(20) NOT NULL,

@@ -31,6 +31,7 @@ from floe_core.events import (
     ViolationType,
 )
 from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState, HealthStatus
+from floe_core.testing.alerts import sample_violation
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 USERNAME = "floe-bot"
@@ -45,20 +46,11 @@ def violation(
     message: str | None = None,
     element: str | None = None,
 ) -> ContractViolationEvent:
-    """A stale-table style event of ``check_type`` at ``severity``."""
-    return ContractViolationEvent(
-        contract_name=contract,
-        contract_version="1.2.0",
-        violation_type=check_type,
-        severity=severity,
-        message=message or f"{check_type.value} {severity.value}",
-        element=element,
-        expected_value="age <= 1h",
-        actual_value="age 3h",
-        timestamp=T0,
-        affected_consumers=["finance-dashboard"],
-        check_duration_seconds=0.01,
-        metadata={"table": "sales.orders"},
+    """The sample violation of ``contract``, with its own ``message`` and ``element``."""
+    text = message or f"{check_type.value} {severity.value}"
+    fields = {"contract_name": contract, "message": text, "element": element}
+    return sample_violation(
+        severity, check_type, timestamp=T0, check_duration_seconds=0.01, **fields
     )
 
 

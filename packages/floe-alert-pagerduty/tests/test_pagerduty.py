@@ -8,7 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from importlib.metadata import version
 from typing import Any
 
@@ -25,9 +25,11 @@ from floe_core.events import (
 from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState
 from floe_core.plugins.registry import PluginRegistry
 from floe_core.plugins.types import PluginType
+from floe_core.testing.alerts import SAMPLE_TIME
+from floe_core.testing.alerts import sample_violation as violation
 from floe_core.testing.receiver import Answer, HttpReceiver
 
-T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+T0 = SAMPLE_TIME
 ROUTING_KEY = "R0UT1NGk3yS3CR3Tr0ut1ngK3yS3cr3t"  # 32 characters, like PagerDuty's
 CRITICAL, ERROR, WARNING, INFO = (
     ViolationSeverity.CRITICAL,
@@ -40,29 +42,6 @@ FRESHNESS, SCHEMA_DRIFT, QUALITY = (
     ViolationType.SCHEMA_DRIFT,
     ViolationType.QUALITY,
 )
-
-
-def violation(
-    severity: ViolationSeverity = ERROR,
-    check_type: ViolationType = FRESHNESS,
-    **fields: Any,
-) -> ContractViolationEvent:
-    """A violation of contract ``orders`` 1.2.0; ``fields`` override any other field."""
-    values: dict[str, Any] = {
-        "contract_name": "orders",
-        "contract_version": "1.2.0",
-        "violation_type": check_type,
-        "severity": severity,
-        "message": f"{check_type.value} {severity.value}",
-        "element": "sales.orders",
-        "expected_value": "age <= 1h",
-        "actual_value": "age 3h",
-        "timestamp": T0,
-        "affected_consumers": ["finance-dashboard"],
-        "check_duration_seconds": 0.25,
-        "metadata": {"table": "sales.orders"},
-    }
-    return ContractViolationEvent(**{**values, **fields})
 
 
 def resolved(contract: str = "orders", check_type: ViolationType = FRESHNESS) -> ResolvedNotice:

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from importlib.metadata import version
 from typing import Any
 
@@ -26,9 +26,10 @@ from floe_core.events import (
 from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState
 from floe_core.plugins.registry import PluginRegistry
 from floe_core.plugins.types import PluginType
+from floe_core.testing.alerts import SAMPLE_TIME, sample_violation
 from floe_core.testing.receiver import Answer, HttpReceiver, Received
 
-T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+T0 = SAMPLE_TIME
 SECRET_PATH = "/services/T0FLOE/B0FLOE/s3cr3tW3bh00kT0k3n"
 CRITICAL, ERROR, WARNING = (
     ViolationSeverity.CRITICAL,
@@ -42,27 +43,10 @@ FRESHNESS, SCHEMA_DRIFT, QUALITY = (
 )
 
 
-def violation(
-    severity: ViolationSeverity = ERROR,
-    check_type: ViolationType = FRESHNESS,
-    **fields: Any,
-) -> ContractViolationEvent:
-    """A violation of contract ``orders`` 1.2.0; ``fields`` override any other field."""
-    values: dict[str, Any] = {
-        "contract_name": "orders",
-        "contract_version": "1.2.0",
-        "violation_type": check_type,
-        "severity": severity,
-        "message": f"{check_type.value} {severity.value}",
-        "element": "sales.orders",
-        "expected_value": "age <= 1h",
-        "actual_value": "age 3h",
-        "timestamp": T0,
-        "affected_consumers": ["finance-dashboard", "ml-features"],
-        "check_duration_seconds": 0.25,
-        "metadata": {"table": "sales.orders"},
-    }
-    return ContractViolationEvent(**{**values, **fields})
+def violation(*args: Any, **fields: Any) -> ContractViolationEvent:
+    """The sample violation, hurting two consumers."""
+    consumers = ["finance-dashboard", "ml-features"]
+    return sample_violation(*args, **{"affected_consumers": consumers, **fields})
 
 
 def resolved() -> ResolvedNotice:

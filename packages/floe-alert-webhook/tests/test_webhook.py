@@ -37,6 +37,7 @@ from floe_core.plugins.http_channel import Delivery
 from floe_core.plugins.metadata import HealthState
 from floe_core.plugins.registry import PluginRegistry
 from floe_core.plugins.types import PluginType
+from floe_core.testing.alerts import sample_violation
 from floe_core.testing.receiver import Answer, HttpReceiver, Received
 
 T = TypeVar("T")
@@ -54,22 +55,10 @@ def violation(
     message: str | None = None,
     element: str | None = None,
 ) -> ContractViolationEvent:
-    """A violation of contract ``orders`` 1.2.0 (the repository's ``tests._factories`` shape;
-    built here so the distribution's tests run on their own)."""
-    return ContractViolationEvent(
-        contract_name="orders",
-        contract_version="1.2.0",
-        violation_type=check_type,
-        severity=severity,
-        message=message or f"{check_type.value} {severity.value}",
-        element=element,
-        expected_value="age <= 1h",
-        actual_value="age 3h",
-        timestamp=at,
-        affected_consumers=["finance-dashboard"],
-        check_duration_seconds=0.01,
-        metadata={"table": "sales.orders"},
-    )
+    """The sample violation at ``at``, with its own ``message`` and ``element``."""
+    text = message or f"{check_type.value} {severity.value}"
+    fields = {"timestamp": at, "message": text, "element": element, "check_duration_seconds": 0.01}
+    return sample_violation(severity, check_type, **fields)
 
 
 def run(channel: WebhookAlertChannel, call: Callable[[], Awaitable[T]]) -> T:

@@ -58,9 +58,6 @@ class AlertmanagerAlertChannel(HttpAlertChannel):
     def get_config_schema(cls) -> type[AlertmanagerChannelConfig]:
         return AlertmanagerChannelConfig
 
-    def validate_config(self) -> list[str]:
-        return self.config_problems()
-
     def secrets(self) -> set[str]:
         """The base secrets, plus the URL's password as it is once percent-decoded."""
         found = super().secrets()

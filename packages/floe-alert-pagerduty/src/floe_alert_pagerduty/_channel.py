@@ -67,9 +67,6 @@ class PagerDutyAlertChannel(HttpAlertChannel):
     def get_config_schema(cls) -> type[PagerDutyChannelConfig]:
         return PagerDutyChannelConfig
 
-    def validate_config(self) -> list[str]:
-        return self.config_problems()
-
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         """Unhealthy while the config is invalid; PagerDuty itself is not called."""
         problems = self.validate_config()

@@ -64,9 +64,6 @@ class SlackAlertChannel(HttpAlertChannel):
     def get_config_schema(cls) -> type[SlackChannelConfig]:
         return SlackChannelConfig
 
-    def validate_config(self) -> list[str]:
-        return self.config_problems()
-
     def secrets(self) -> set[str]:
         """The webhook URL, and its path on its own: httpx logs URLs normalised (host in lower
         case), which the URL as configured would not match."""

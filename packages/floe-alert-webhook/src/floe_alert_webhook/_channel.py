@@ -47,9 +47,6 @@ class WebhookAlertChannel(HttpAlertChannel):
     def get_config_schema(cls) -> type[WebhookChannelConfig]:
         return WebhookChannelConfig
 
-    def validate_config(self) -> list[str]:
-        return self.config_problems()
-
     def secrets(self) -> set[str]:
         """The base's secrets, plus the URL as httpx writes it, its path and query, and the
         signing secret's key without its prefix."""

@@ -40,9 +40,13 @@ class AlertChannelPlugin(PluginMetadata):
     async def send_alert(self, event: ContractViolationEvent) -> bool:
         """Deliver one violation; True when the receiver accepted it."""
 
-    @abstractmethod
     def validate_config(self) -> list[str]:
-        """What is wrong with ``config``, one sentence each; empty when it is valid."""
+        """What is wrong with ``config``, one sentence each; empty when it is valid.
+
+        By default, ``config`` checked against ``get_config_schema()``; override to add checks
+        a schema cannot make.
+        """
+        return self.config_problems()
 
     async def send_alerts(self, events: Sequence[ContractViolationEvent]) -> bool:
         """Deliver the violations of one contract run as one notification, where the channel

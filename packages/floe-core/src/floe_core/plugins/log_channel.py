@@ -47,9 +47,6 @@ class LogAlertChannel(AlertChannelPlugin):
     def get_config_schema(cls) -> type[LogChannelConfig]:
         return LogChannelConfig
 
-    def validate_config(self) -> list[str]:
-        return self.config_problems()
-
     def _logger(self) -> logging.Logger:
         settings: LogChannelConfig = self.settings()
         return logging.getLogger(settings.logger)

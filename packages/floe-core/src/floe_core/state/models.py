@@ -246,7 +246,7 @@ class AlertDelivery(Base):
 
     __tablename__ = "alert_deliveries"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, server_default=_RANDOM_UUID)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by floe
     contract_name: Mapped[str] = mapped_column(String(255), nullable=False)
     channel_name: Mapped[str] = mapped_column(String(255), nullable=False)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)

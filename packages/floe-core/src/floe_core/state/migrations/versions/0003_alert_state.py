@@ -25,20 +25,12 @@ down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# A frozen copy (later model changes must not alter this migration) of models.SQLITE_RANDOM_UUID.
-_SQLITE_RANDOM_UUID = (
-    "lower(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2)"
-    " || substr('89ab', 1 + (random() & 3), 1) || substr(hex(randomblob(2)), 2)"
-    " || hex(randomblob(6)))"
-)
-
 
 def upgrade() -> None:
     postgres = op.get_context().dialect.name == "postgresql"
     json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
     timestamptz = sa.DateTime(timezone=True)
     now = sa.text("now()" if postgres else "CURRENT_TIMESTAMP")
-    random_uuid = sa.text("gen_random_uuid()" if postgres else _SQLITE_RANDOM_UUID)
 
     op.create_table(
         "alert_channel_state",
@@ -52,7 +44,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "alert_deliveries",
-        sa.Column("id", sa.Uuid(), primary_key=True, server_default=random_uuid),
+        sa.Column("id", sa.Uuid(), primary_key=True),  # made by floe: the router claims by it
         sa.Column("contract_name", sa.String(255), nullable=False),
         sa.Column("channel_name", sa.String(255), nullable=False),
         sa.Column("kind", sa.String(20), nullable=False),
