@@ -21,6 +21,7 @@ from floe_core.events import (
     ViolationSeverity,
     ViolationType,
 )
+from floe_core.testing.alerts import sample_violation
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 #: The columns of ``sales.orders`` most contracts describe.
@@ -98,21 +99,13 @@ def violation(
     metadata: dict[str, str] | None = None,
     duration: float = 0.01,
 ) -> ContractViolationEvent:
-    """A stale-table style event of ``check_type`` at ``severity``."""
-    return ContractViolationEvent(
-        contract_name=contract,
-        contract_version="1.2.0",
-        violation_type=check_type,
-        severity=severity,
-        message=message or f"{check_type.value} {severity.value}",
-        element=element,
-        expected_value="age <= 1h",
-        actual_value="age 3h",
-        timestamp=at,
-        affected_consumers=["finance-dashboard"],
-        check_duration_seconds=duration,
-        metadata=metadata if metadata is not None else {"table": "sales.orders"},
-    )
+    """floe-core's sample violation (a stale table's) of ``check_type`` at ``severity``."""
+    fields: dict[str, Any] = {"timestamp": at, "contract_name": contract, "element": element}
+    if message is not None:
+        fields["message"] = message
+    if metadata is not None:
+        fields["metadata"] = metadata
+    return sample_violation(severity, check_type, check_duration_seconds=duration, **fields)
 
 
 def check_result(

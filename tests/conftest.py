@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from floe_core.cli.main import cli
 from floe_core.testing.iceberg import catalog_config, local_catalog
+from floe_core.testing.receiver import free_port
 
 # state_url (SQLite and a fresh PostgreSQL database per test) and friends, for every folder.
 pytest_plugins = ["tests._state_fixtures"]
@@ -119,9 +120,4 @@ def floe(tmp_path: Path) -> Callable[..., CliResult]:
 @pytest.fixture
 def closed_port() -> int:
     """A 127.0.0.1 port nothing listens on."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+    return free_port()

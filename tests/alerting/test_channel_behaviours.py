@@ -9,7 +9,6 @@ log record or a failure reason.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from floe_core.events import ResolvedNotice, ViolationSeverity, ViolationType
 from floe_core.plugins.alert_channel import AlertChannelPlugin
 from floe_core.plugins.registry import PluginRegistry
 from floe_core.plugins.types import PluginType
+from floe_core.testing.alerts import run_and_close
 from floe_core.testing.receiver import Answer, HttpReceiver
 from tests._factories import T0, violation
 
@@ -52,16 +52,6 @@ def channel_of(case: Case, receiver: HttpReceiver, **extra: Any) -> AlertChannel
     plugin = plugin_class({**config, "timeout_seconds": 1, **extra})  # type: ignore[call-arg]
     assert isinstance(plugin, AlertChannelPlugin)
     return plugin
-
-
-def run(channel: AlertChannelPlugin, job: Any) -> Any:
-    async def go() -> Any:
-        try:
-            return await job
-        finally:
-            await channel.aclose()
-
-    return asyncio.run(go())
 
 
 GROUP = [
@@ -100,12 +90,12 @@ def test_a_group_and_a_resolved_notice_are_delivered(
     with HttpReceiver() as receiver:
         channel = channel_of(case, receiver)
         assert channel.validate_config() == []
-        assert run(channel, channel.send_alerts(GROUP)) is True
+        assert run_and_close(channel, channel.send_alerts(GROUP)) is True
         delivered = len(receiver.requests)
         assert delivered >= 1
         assert all(b"orders" in request.body for request in receiver.requests)
         channel = channel_of(case, receiver)
-        assert run(channel, channel.send_resolved(NOTICE)) is True
+        assert run_and_close(channel, channel.send_resolved(NOTICE)) is True
         assert len(receiver.requests) > delivered
     secrets_watch()
 
@@ -121,7 +111,7 @@ def test_a_failing_receiver_is_false_within_the_timeout(
         receiver.respond(answer)
         channel = channel_of(case, receiver)
         started = time.monotonic()
-        assert run(channel, channel.send_alerts(GROUP)) is False
+        assert run_and_close(channel, channel.send_alerts(GROUP)) is False
         assert time.monotonic() - started < 2.5
     secrets_watch()
 
@@ -142,7 +132,7 @@ def test_a_refused_connection_is_false(
     plugin_class = PluginRegistry().get(PluginType.ALERT_CHANNEL, case.type)
     channel = plugin_class({**closed, "timeout_seconds": 1})  # type: ignore[call-arg]
     assert isinstance(channel, AlertChannelPlugin)
-    assert run(channel, channel.send_alerts(GROUP)) is False
+    assert run_and_close(channel, channel.send_alerts(GROUP)) is False
     secrets_watch()
 
 
@@ -151,7 +141,7 @@ def test_a_429_with_retry_after_is_tried_once_more(case: Case) -> None:
     with HttpReceiver() as receiver:
         receiver.respond(Answer(429, {"Retry-After": "0"}), Answer(202))
         channel = channel_of(case, receiver, timeout_seconds=3)
-        assert run(channel, channel.send_alert(GROUP[0])) is True
+        assert run_and_close(channel, channel.send_alert(GROUP[0])) is True
         assert len(receiver.requests) == 2
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 
 from floe_core.events import ContractViolationEvent
 from floe_core.plugins.http_channel import Delivery, HttpAlertChannel, retry_after
+from floe_core.testing.alerts import run_and_close
 from floe_core.testing.receiver import Answer, HttpReceiver
 
 
@@ -28,13 +28,8 @@ class PostChannel(HttpAlertChannel):
 
 
 def post(channel: HttpAlertChannel, url: str) -> Delivery:
-    async def run() -> Delivery:
-        try:
-            return await channel.post(url, content=b'{"a": 1}', headers={"X-Test": "yes"})
-        finally:
-            await channel.aclose()
-
-    return asyncio.run(run())
+    job = channel.post(url, content=b'{"a": 1}', headers={"X-Test": "yes"})
+    return run_and_close(channel, job)
 
 
 def test_a_delivery_is_one_post_with_its_body_and_headers() -> None:

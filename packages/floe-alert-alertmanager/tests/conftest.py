@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from floe_core.testing.receiver import free_port
 
 INSTALL_HINT = "apt-get update && apt-get install -y prometheus-alertmanager"
 _CONFIG = """\
@@ -25,13 +26,6 @@ receivers:
   - name: "null"
 """
 _STARTUP_SECONDS = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def _binary() -> str:
@@ -68,7 +62,7 @@ def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("alertmanager")
     (home / "am.yml").write_text(_CONFIG)
     log = home / "alertmanager.log"
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
@@ -96,4 +90,4 @@ def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def closed_port() -> int:
     """A 127.0.0.1 port nothing listens on."""
-    return _free_port()
+    return free_port()

@@ -23,6 +23,7 @@ from floe_core.events import (
     ViolationType,
 )
 from floe_core.plugins.metadata import HealthState
+from floe_core.testing.alerts import run_and_close, sample_violation
 from floe_core.testing.receiver import Answer, HttpReceiver
 
 T = TypeVar("T")
@@ -39,21 +40,9 @@ def violation(
     contract: str = "orders",
     element: str | None = None,
 ) -> ContractViolationEvent:
-    """A stale-table style event of ``check_type`` at ``severity``."""
-    return ContractViolationEvent(
-        contract_name=contract,
-        contract_version="1.2.0",
-        violation_type=check_type,
-        severity=severity,
-        message=f"{check_type.value} {severity.value}",
-        element=element,
-        expected_value="age <= 1h",
-        actual_value="age 3h",
-        timestamp=at,
-        affected_consumers=["finance-dashboard"],
-        check_duration_seconds=0.01,
-        metadata={"table": "sales.orders"},
-    )
+    """The sample violation of ``contract`` at ``at``, on ``element``."""
+    fields = {"timestamp": at, "contract_name": contract, "element": element}
+    return sample_violation(severity, check_type, check_duration_seconds=0.01, **fields)
 
 
 def contract_name() -> str:
@@ -62,13 +51,7 @@ def contract_name() -> str:
 
 
 def run(channel: AlertmanagerAlertChannel, call: Callable[[], Awaitable[T]]) -> T:
-    async def go() -> T:
-        try:
-            return await call()
-        finally:
-            await channel.aclose()
-
-    return asyncio.run(go())
+    return run_and_close(channel, call())
 
 
 def held(alertmanager: str, contract: str) -> list[dict[str, Any]]:

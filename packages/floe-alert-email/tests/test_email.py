@@ -32,6 +32,7 @@ from floe_core.events import (
 )
 from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState, HealthStatus
 from floe_core.testing.alerts import sample_violation
+from floe_core.testing.receiver import free_port
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 USERNAME = "floe-bot"
@@ -52,14 +53,6 @@ def violation(
     return sample_violation(
         severity, check_type, timestamp=T0, check_duration_seconds=0.01, **fields
     )
-
-
-def free_port() -> int:
-    """A 127.0.0.1 port nothing listens on (aiosmtpd's Controller cannot start on port 0)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ v2 (``events_url``)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -25,7 +24,7 @@ from floe_core.events import (
 from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState
 from floe_core.plugins.registry import PluginRegistry
 from floe_core.plugins.types import PluginType
-from floe_core.testing.alerts import SAMPLE_TIME
+from floe_core.testing.alerts import SAMPLE_TIME, run_and_close
 from floe_core.testing.alerts import sample_violation as violation
 from floe_core.testing.receiver import Answer, HttpReceiver
 
@@ -59,13 +58,7 @@ def resolved(contract: str = "orders", check_type: ViolationType = FRESHNESS) ->
 def run(
     channel: PagerDutyAlertChannel, send: Callable[[PagerDutyAlertChannel], Awaitable[bool]]
 ) -> bool:
-    async def go() -> bool:
-        try:
-            return await send(channel)
-        finally:
-            await channel.aclose()
-
-    return asyncio.run(go())
+    return run_and_close(channel, send(channel))
 
 
 def channel_for(receiver: HttpReceiver, **config: Any) -> PagerDutyAlertChannel:

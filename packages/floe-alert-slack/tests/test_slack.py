@@ -3,7 +3,6 @@ slack_sdk's Block Kit models and the limits Slack enforces."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -26,7 +25,7 @@ from floe_core.events import (
 from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState
 from floe_core.plugins.registry import PluginRegistry
 from floe_core.plugins.types import PluginType
-from floe_core.testing.alerts import SAMPLE_TIME, sample_violation
+from floe_core.testing.alerts import SAMPLE_TIME, run_and_close, sample_violation
 from floe_core.testing.receiver import Answer, HttpReceiver, Received
 
 T0 = SAMPLE_TIME
@@ -62,13 +61,7 @@ def resolved() -> ResolvedNotice:
 
 
 def run(channel: SlackAlertChannel, send: Callable[[SlackAlertChannel], Awaitable[bool]]) -> bool:
-    async def go() -> bool:
-        try:
-            return await send(channel)
-        finally:
-            await channel.aclose()
-
-    return asyncio.run(go())
+    return run_and_close(channel, send(channel))
 
 
 def assert_slack_accepts(message: dict[str, Any]) -> None:

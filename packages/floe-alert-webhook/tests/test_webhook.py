@@ -6,11 +6,9 @@ What arrives is parsed back with the ``cloudevents`` SDK and its signatures veri
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
-import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -37,8 +35,8 @@ from floe_core.plugins.http_channel import Delivery
 from floe_core.plugins.metadata import HealthState
 from floe_core.plugins.registry import PluginRegistry
 from floe_core.plugins.types import PluginType
-from floe_core.testing.alerts import sample_violation
-from floe_core.testing.receiver import Answer, HttpReceiver, Received
+from floe_core.testing.alerts import run_and_close, sample_violation
+from floe_core.testing.receiver import Answer, HttpReceiver, Received, free_port
 
 T = TypeVar("T")
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -63,14 +61,7 @@ def violation(
 
 def run(channel: WebhookAlertChannel, call: Callable[[], Awaitable[T]]) -> T:
     """Await ``call()`` in a fresh event loop, then close the channel's client."""
-
-    async def main() -> T:
-        try:
-            return await call()
-        finally:
-            await channel.aclose()
-
-    return asyncio.run(main())
+    return run_and_close(channel, call())
 
 
 def parse(request: Received) -> BaseCloudEvent:
@@ -87,10 +78,7 @@ def receiver() -> Iterator[HttpReceiver]:
 @pytest.fixture
 def closed_port() -> int:
     """A 127.0.0.1 port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+    return free_port()
 
 
 def channel_for(url: str, **config: Any) -> WebhookAlertChannel:

@@ -279,7 +279,7 @@ class AlertRouter:
                 await self.ledger.forget(plan.contract, plan.channel.name, types)
 
     async def _bounded(self, channel: ConfiguredChannel, job: Any) -> tuple[bool, str | None]:
-        timeout = float(channel.plugin.config.get("timeout_seconds", 10)) + _MARGIN_SECONDS
+        timeout = channel.plugin.timeout_seconds + _MARGIN_SECONDS
         try:
             ok = bool(await asyncio.wait_for(job, timeout))
         except TimeoutError:

@@ -20,6 +20,8 @@ from floe_core.events import ContractViolationEvent, ResolvedNotice
 from floe_core.plugins.metadata import PluginMetadata
 
 log = logging.getLogger(__name__)
+#: How long a delivery may take unless the channel's config says ``timeout_seconds``.
+DEFAULT_TIMEOUT_SECONDS = 10.0
 
 
 class AlertChannelPlugin(PluginMetadata):
@@ -57,6 +59,14 @@ class AlertChannelPlugin(PluginMetadata):
     async def send_resolved(self, notice: ResolvedNotice) -> bool:
         """Say that an alerted violation is over; True when delivered (by default nothing is)."""
         return False
+
+    @property
+    def timeout_seconds(self) -> float:
+        """The time one delivery may take, all of it (``config.timeout_seconds``)."""
+        try:
+            return float(self.config.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS))
+        except (TypeError, ValueError):
+            return DEFAULT_TIMEOUT_SECONDS  # validate_config says what is wrong with it
 
     async def aclose(self) -> None:
         """Release what the channel holds open (a client, a connection); safe to call twice."""

@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     import httpx
 
 log = logging.getLogger(__name__)
-#: How long a channel waits for a delivery unless its config says ``timeout_seconds``.
-DEFAULT_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -59,12 +57,6 @@ class HttpAlertChannel(AlertChannelPlugin):
         self._transport = transport
         self._owns_client = client is None
         watch(self)  # httpx logs each request's URL, which may hold the channel's secret
-
-    @property
-    def timeout_seconds(self) -> float:
-        """The time one delivery may take, all of it."""
-        value = self.config.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
-        return float(value) if isinstance(value, int | float | str) else DEFAULT_TIMEOUT_SECONDS
 
     def client(self) -> httpx.AsyncClient:
         """The channel's client, made on first use."""

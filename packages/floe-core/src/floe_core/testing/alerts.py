@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from floe_core.events import ContractViolationEvent, ViolationSeverity, ViolationType
+from floe_core.plugins.alert_channel import AlertChannelPlugin
+
+T = TypeVar("T")
 
 #: When the samples happened.
 SAMPLE_TIME = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -33,3 +38,15 @@ def sample_violation(
         "metadata": {"table": "sales.orders"},
     }
     return ContractViolationEvent(**{**values, **fields})
+
+
+def run_and_close(channel: AlertChannelPlugin, job: Awaitable[T]) -> T:
+    """Await ``job`` (a call of ``channel``'s) in a new event loop, then close the channel."""
+
+    async def main() -> T:
+        try:
+            return await job
+        finally:
+            await channel.aclose()
+
+    return asyncio.run(main())

@@ -12,6 +12,7 @@ Answers are 200 with an empty JSON body unless the test scripts others with ``re
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -134,3 +135,12 @@ class HttpReceiver:
                 """Quiet: tests read ``requests``, not the server's log."""
 
         return Handler
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 nothing listens on: to refuse connections, or for a server that
+    cannot bind port 0 itself (aiosmtpd's ``Controller``, Alertmanager)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
