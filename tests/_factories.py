@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,22 @@ from floe_core.events import (
 from floe_core.testing.alerts import sample_violation
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    """A monitor's or router's clock; the test moves it."""
+
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now += delta
+        return self.now
+
+
 #: The columns of ``sales.orders`` most contracts describe.
 ORDERS_PROPERTIES: list[dict[str, Any]] = [
     {"name": "id", "logicalType": "integer", "required": True},

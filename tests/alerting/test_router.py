@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -26,7 +26,7 @@ from floe_core.plugins.http_channel import HttpAlertChannel
 from floe_core.state.alerts import AlertLedger
 from floe_core.state.engine import open_state
 from floe_core.testing.receiver import Answer, HttpReceiver
-from tests._factories import T0, violation
+from tests._factories import T0, Clock, violation
 
 INFO, WARNING, ERROR, CRITICAL = (
     ViolationSeverity.INFO,
@@ -58,14 +58,6 @@ class ReceiverChannel(HttpAlertChannel):
     async def send_resolved(self, notice: ResolvedNotice) -> bool:
         body = {"resolved": notice.model_dump(mode="json")}
         return (await self.post(self.config["url"], content=json.dumps(body).encode())).ok
-
-
-@dataclass
-class Clock:
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

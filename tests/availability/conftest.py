@@ -20,7 +20,7 @@ from floe_core.events import CheckReport, CheckResult, ViolationType
 from floe_core.monitoring.monitor import ContractMonitor
 from floe_core.plugins.pyiceberg_catalogs import SqlCatalogPlugin
 from floe_core.testing.iceberg import catalog_config, create_table
-from tests._factories import ORDERS_PROPERTIES, odcs, table_object
+from tests._factories import ORDERS_PROPERTIES, Clock, odcs, table_object
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 TABLE = "sales.orders"
@@ -30,20 +30,6 @@ ORDERS = pa.schema(
         pa.field("updated_at", pa.timestamp("us", tz="UTC")),
     ]
 )
-
-
-@dataclass
-class Clock:
-    """The monitor's clock; the test moves it."""
-
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> datetime:
-        self.now += delta
-        return self.now
 
 
 @dataclass

@@ -30,7 +30,7 @@ from floe_core.monitoring.monitor import ContractMonitor
 from floe_core.state.engine import open_state, upgrade
 from floe_core.state.store import StateStore
 from floe_core.testing.iceberg import catalog_config, create_table
-from tests._factories import odcs, table_object
+from tests._factories import Clock, odcs, table_object
 
 POSTGRES_ENV = "FLOE_TEST_POSTGRES_URL"
 REQUIRE_ENV = "FLOE_REQUIRE_POSTGRES"
@@ -95,16 +95,6 @@ def state_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateDB
     finally:
         with psycopg.connect(_libpq(base), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@dataclass
-class Clock:
-    """The monitor's clock; the test moves it."""
-
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
