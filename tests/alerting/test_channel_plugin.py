@@ -154,3 +154,11 @@ def test_scrub_masks_secret_fields_and_secret_looking_keys() -> None:
     settings = RecordingChannel({"url": HOOK}).settings()
     assert settings.url.get_secret_value() == HOOK
     assert HOOK not in repr(settings)
+
+
+def test_a_secret_urls_path_and_decoded_password_are_secrets_on_their_own() -> None:
+    url = "https://floe:p%40ss-word@HOOKS.example/T0/B0/s3cr3t?sig=abc"
+    channel = RecordingChannel({"url": url})
+    assert {url, "/T0/B0/s3cr3t?sig=abc", "/T0/B0/s3cr3t", "p@ss-word"} <= channel.secrets()
+    logged = "POST https://hooks.example/T0/B0/s3cr3t?sig=abc as floe:p@ss-word failed"
+    assert channel.scrub(logged) == "POST https://hooks.example*** as floe:*** failed"

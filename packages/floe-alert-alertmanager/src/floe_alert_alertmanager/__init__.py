@@ -11,7 +11,6 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from urllib.parse import unquote, urlsplit
 
 from floe_alert_alertmanager._alerts import (
     ALERTNAME,
@@ -57,19 +56,6 @@ class AlertmanagerAlertChannel(HttpAlertChannel):
     @classmethod
     def get_config_schema(cls) -> type[AlertmanagerChannelConfig]:
         return AlertmanagerChannelConfig
-
-    def secrets(self) -> set[str]:
-        """The base secrets, plus the URL's password as it is once percent-decoded."""
-        found = super().secrets()
-        url = self.config.get("url")
-        if isinstance(url, str):
-            try:
-                password = urlsplit(url).password
-            except ValueError:
-                password = None
-            if password:
-                found |= {password, unquote(password)}
-        return found
 
     async def send_alert(self, event: ContractViolationEvent) -> bool:
         return await self.send_alerts([event])

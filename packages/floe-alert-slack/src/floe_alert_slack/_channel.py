@@ -64,20 +64,6 @@ class SlackAlertChannel(HttpAlertChannel):
     def get_config_schema(cls) -> type[SlackChannelConfig]:
         return SlackChannelConfig
 
-    def secrets(self) -> set[str]:
-        """The webhook URL, and its path on its own: httpx logs URLs normalised (host in lower
-        case), which the URL as configured would not match."""
-        found = super().secrets()
-        url = self.config.get("webhook_url")
-        if isinstance(url, SecretStr):
-            url = url.get_secret_value()
-        if isinstance(url, str):
-            found.add(url)
-            path = urlsplit(url).path
-            if len(path) > 1:
-                found.add(path)
-        return found
-
     def health_check(self, timeout: float = 5.0) -> HealthStatus:
         """Unhealthy while the config is invalid; Slack itself is not called."""
         problems = self.validate_config()

@@ -48,21 +48,19 @@ class WebhookAlertChannel(HttpAlertChannel):
         return WebhookChannelConfig
 
     def secrets(self) -> set[str]:
-        """The base's secrets, plus the URL as httpx writes it, its path and query, and the
+        """The base's secrets, plus the URL as httpx writes it (percent-encoded) and the
         signing secret's key without its prefix."""
         import httpx
 
         found = super().secrets()
         url = _plain(self.config.get("url"))
         if url is not None:
-            found.add(url)
             try:
                 parsed = httpx.URL(url)
             except httpx.InvalidURL:
                 pass  # not a URL httpx would send to, so not one it would log either
             else:
-                found.add(str(parsed))
-                found.add(parsed.raw_path.decode("ascii", "replace"))
+                found |= {str(parsed), parsed.raw_path.decode("ascii", "replace")}
         secret = _plain(self.config.get("secret"))
         if secret is not None:
             found |= {secret, secret.removeprefix(SECRET_PREFIX)}

@@ -10,6 +10,7 @@ import logging
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
+from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr, ValidationError
 
@@ -114,8 +115,9 @@ class AlertChannelPlugin(PluginMetadata):
             return None
 
     def secrets(self) -> set[str]:
-        """Every secret value in ``config``: ``SecretStr`` fields, secret-looking keys, URL
-        passwords."""
+        """Every secret value in ``config`` (``SecretStr`` fields, secret-looking keys, URL
+        passwords), and of a secret URL the parts a log line may hold on their own: its path
+        and query, its password percent-decoded."""
         found = secret_values(self.config)
         schema = self.get_config_schema()
         if schema is not None:
@@ -125,8 +127,25 @@ class AlertChannelPlugin(PluginMetadata):
                     found.add(
                         value.get_secret_value() if isinstance(value, SecretStr) else str(value)
                     )
-        return found
+        return found | {form for value in found for form in _url_forms(value)}
 
     def scrub(self, text: str) -> str:
         """``text`` safe to log or show: every secret of the channel's config masked."""
         return redact(text, self.secrets())
+
+
+def _url_forms(value: str) -> set[str]:
+    """The parts of a secret URL a message may hold on their own: its path and query (which
+    survive however a client respells the host), its password decoded."""
+    if "://" not in value:
+        return set()
+    try:
+        parts = urlsplit(value)
+        password = parts.password
+    except ValueError:
+        return set()
+    forms = {unquote(password)} if password else set()
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    if len(parts.path) > 1:
+        forms |= {tail, parts.path}
+    return forms
