@@ -3,7 +3,9 @@ and credentials that must never reach the output.
 
 An unreachable catalog or a missing table is an availability failure: exit 1 with one
 availability violation, the other checks erroring with the reason. Run without the
-availability check (``--check freshness``), floe could not check: exit 2.
+availability check (``--check freshness``), floe could not check: exit 2. A catalog that
+cannot work as configured (a missing SQLite file, a URI that does not parse, a missing
+driver) is no outage: one ``Error:`` line, exit 2, and nothing recorded.
 """
 
 from __future__ import annotations
@@ -242,9 +244,6 @@ CREDENTIAL_CASES = {
     "manifest-sql-psycopg": in_manifest(
         "sql", uri=f"postgresql+psycopg://user:{SECRET}@127.0.0.1:1/db"
     ),
-    "manifest-sql-sqlite-missing": in_manifest(
-        "sql", uri=f"sqlite:///nowhere/catalog.db?password={SECRET}"
-    ),
     "manifest-rest": in_manifest(
         "rest",
         uri=f"http://user:{SECRET}@127.0.0.1:{{port}}/api",
@@ -304,11 +303,99 @@ def test_credentials_never_reach_output(
 def test_missing_database_driver_is_named(
     catalog_in: Callable[..., tuple[Path, Path]],
     sla_check: Callable[..., Any],
-    expect_unavailable: Callable[..., str],
+    expect_input_error: Callable[..., str],
 ) -> None:
     uri = f"postgresql+psycopg2://user:{SECRET}@127.0.0.1:1/db"
     contract, manifest = catalog_in("manifest", {"type": "sql", "config": {"uri": uri}})
     result = sla_check(contract, manifest, "--format", "json")
-    message = expect_unavailable(result, "catalog_unreachable", "Could not connect to sql catalog")
-    assert "No module named 'psycopg2'" in message
+    stderr = expect_input_error(result, "sql catalog", "No module named 'psycopg2'")
+    assert "configuration error" in stderr
     assert SECRET not in result.stdout + result.stderr
+
+
+# Configuration errors are not outages ---------------------------------------------------
+
+CONFIGURATION_ERRORS = {
+    "sqlite-file-missing": (
+        in_manifest("sql", uri=f"sqlite:///nowhere/catalog.db?password={SECRET}"),
+        "nowhere/catalog.db of the sql catalog",
+    ),
+    "sql-uri-unparsable": (in_manifest("sql", uri="not a url"), "Could not parse SQLAlchemy URL"),
+    "sql-unknown-dialect": (in_manifest("sql", uri="nosuchdb://h/db"), "nosuchdb"),
+    "sql-no-uri": (in_manifest("sql"), "has no 'uri'"),
+    "rest-uri-without-scheme": (in_manifest("rest", uri="catalog.example"), "No scheme"),
+    "rest-uri-unknown-scheme": (in_manifest("rest", uri="ftp://catalog.example"), "ftp://"),
+    "rest-no-uri": (in_manifest("rest"), "URI missing"),
+    "server-sql-unparsable": (as_server("sqlite:/relative"), "Could not parse"),
+    "unknown-catalog-type": (in_manifest("nosuchcatalog"), "'nosuchcatalog' not found"),
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "fragment"), list(CONFIGURATION_ERRORS.values()), ids=list(CONFIGURATION_ERRORS)
+)
+def test_configuration_errors_are_not_outages(
+    case: tuple[str, dict[str, Any]],
+    fragment: str,
+    catalog_in: Callable[..., tuple[Path, Path]],
+    sla_check: Callable[..., Any],
+    floe: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+) -> None:
+    """One Error: line, exit 2, nothing recorded: repeated runs cannot poison the history."""
+    contract, manifest = catalog_in(*case)
+    for args in ((), ("--format", "json"), ("--check", "availability"), ("--alert",)):
+        stderr = expect_input_error(sla_check(contract, manifest, *args), fragment)
+        assert SECRET not in stderr
+    history = floe("sla", "history", "orders", "--format", "json")
+    assert history.exit_code == 0, history.stderr
+    assert json.loads(history.stdout) == {
+        "contract_name": "orders",
+        "results": [],
+        "violations": [],
+    }
+    status = floe("sla", "status", "orders", "--format", "json")
+    assert json.loads(status.stdout) == {"statuses": []}
+
+
+def test_a_misconfigured_run_leaves_the_healthy_contract_healthy(
+    catalog: Any,
+    orders_table: Any,
+    manifest: Path,
+    tmp_path: Path,
+    contract_file: Callable[..., Path],
+    sla_check: Callable[..., Any],
+    expect_input_error: Callable[..., str],
+) -> None:
+    """The issue's story: two runs against a catalog file that is not there, then the right
+    manifest: the contract is as healthy as before, with no availability breach to escalate."""
+    contract = contract_file()
+    wrong = write_manifest(
+        tmp_path / "wrong.yaml",
+        {"type": "sql", "config": {"uri": f"sqlite:///{tmp_path / 'typo.db'}"}},
+    )
+    for _ in range(2):
+        expect_input_error(sla_check(contract, wrong), "does not exist")
+    result = sla_check(contract, manifest, "--check", "availability", "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    [availability] = json.loads(result.stdout)["results"]
+    assert availability["status"] == "pass"
+    assert availability["details"]["uptime_pct"] == 100
+
+
+def test_the_library_raises_a_configuration_error(
+    tmp_path: Path, contract_file: Callable[..., Path]
+) -> None:
+    """``ContractMonitor.run`` raises it too (an ``InputError``), before anything is checked."""
+    import asyncio
+
+    from floe_core import ContractMonitor
+    from floe_core.errors import CatalogConfigError, InputError
+    from floe_core.manifest import PluginSpec
+
+    spec = PluginSpec(type="sql", config={"uri": f"sqlite:///{tmp_path / 'absent.db'}"})
+    monitor = ContractMonitor(catalog=spec)
+    monitor.register(contract_file())
+    with pytest.raises(CatalogConfigError, match=r"absent\.db") as raised:
+        asyncio.run(monitor.run("orders"))
+    assert isinstance(raised.value, InputError)

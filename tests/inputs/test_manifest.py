@@ -8,7 +8,6 @@ availability check as well, a missing table is a violation (tests/inputs/test_ca
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -114,12 +113,10 @@ def test_embedded_default_is_sqlite_under_dot_floe(
     assert str(no_manifest_env / ".floe" / "catalog.db") in stderr
     assert "does not exist" in stderr
     assert not (no_manifest_env / ".floe").exists()
-    # All checks: the missing catalog is an availability failure, and still nothing is created.
-    result = sla_check("--format", "json")
-    assert result.exit_code == 1, result.stdout + result.stderr
-    [violation] = json.loads(result.stdout)["violations"]
-    assert violation["violation_type"] == "availability"
-    assert str(no_manifest_env / ".floe" / "catalog.db") in violation["message"]
+    # All checks: a catalog file that is not there is a configuration error, not an outage;
+    # nothing is checked, recorded or created.
+    stderr = expect_input_error(sla_check("--format", "json"))
+    assert "configuration error, not an outage" in stderr
     assert not (no_manifest_env / ".floe").exists()
 
 

@@ -340,9 +340,12 @@ def test_history_of_an_unknown_contract_says_so(floe: Any, a_day_of_runs: str) -
 
 def test_history_rejects_a_bad_since(floe: Any, state_url: str) -> None:
     upgraded(state_url)
-    out = sla(floe, state_url, "history", "orders", "--since", "yesterday")
+    out = sla(floe, state_url, "history", "orders", "--since", "last week")
     assert out.exit_code == 2
     assert "--since" in out.stderr
+    assert "'last week' is not a time floe understands" in out.stderr
+    # The CLI's own words, not the contract YAML's ("add unit:").
+    assert "unit:" not in out.stderr
     assert "Traceback" not in out.stderr + out.stdout
 
 
@@ -353,7 +356,10 @@ def test_parse_since() -> None:
     assert parse_since("2024-05-30", T0) == datetime(2024, 5, 30, tzinfo=UTC)
     assert parse_since("2024-05-30T08:00", T0) == datetime(2024, 5, 30, 8, tzinfo=UTC)
     assert parse_since("2024-05-30T10:00+02:00", T0) == datetime(2024, 5, 30, 8, tzinfo=UTC)
-    for bad in ("", "soon", "0d", "2024-13-01"):
+    midnight = T0.replace(hour=0, minute=0, second=0, microsecond=0)
+    assert parse_since("today", T0) == midnight
+    assert parse_since(" Yesterday ", T0) == midnight - timedelta(days=1)
+    for bad in ("", "soon", "0d", "2024-13-01", "3x"):
         with pytest.raises(click.BadParameter):
             parse_since(bad, T0)
 

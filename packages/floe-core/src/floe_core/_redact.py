@@ -1,4 +1,5 @@
-"""Keep credentials out of messages: URL passwords, secret query values, known secret values."""
+"""Keep credentials out of messages (URL passwords, secret query values, known secret values),
+and keep a driver's multi-line message readable on one line."""
 
 from __future__ import annotations
 
@@ -17,6 +18,23 @@ _SECRET_QUERY = re.compile(
 )
 # Very short values would mask unrelated text; they are not worth hiding.
 _MIN_SECRET_LENGTH = 4
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, its lines joined as sentences.
+
+    Drivers write messages over several lines ("Connection refused\n\tIs the server
+    running...?"): a line that does not end a sentence gets a full stop before the next.
+    SQLAlchemy's "(Background on this error at: ...)" footer is dropped.
+    """
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("(Background on this error")]
+    joined = ""
+    for line in lines:
+        if joined and joined[-1] not in ".!?:;,":
+            joined += "."
+        joined = f"{joined} {line}" if joined else line
+    return joined
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

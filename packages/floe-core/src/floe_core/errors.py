@@ -13,7 +13,8 @@ FloeError
 │   ├── DuplicatePluginError
 │   └── IncompatiblePluginError
 ├── CatalogError                    the Iceberg catalog could not answer
-│   ├── CatalogConnectionError
+│   ├── CatalogConnectionError      it could not be reached (an outage: availability fails)
+│   │   └── CatalogConfigError      it cannot exist as configured (also an InputError)
 │   └── TableNotFoundError
 ├── StateError                      the monitoring-state database could not be used
 │   ├── StateConnectionError        it could not be reached, opened or logged in to
@@ -84,6 +85,14 @@ class CatalogError(FloeError):
 
 class CatalogConnectionError(CatalogError):
     """The catalog could not be reached or refused the connection."""
+
+
+class CatalogConfigError(CatalogConnectionError, InputError):
+    """The catalog cannot exist as configured: a configuration error, not an outage.
+
+    A SQLite catalog file that is not there, a URI that does not parse, a driver that is not
+    installed. Nothing is checked and nothing is recorded: fix the configuration and run again.
+    """
 
 
 class TableNotFoundError(CatalogError):

@@ -453,14 +453,19 @@ def history(name: str, since: str, limit: int | None, manifest_path: str | None,
     make_output(fmt).history(name, results, violations, start, state.display)
 
 
-def parse_since(value: str, now: datetime) -> datetime:
-    """``--since``: an ISO date (midnight UTC), an ISO datetime (naive is UTC) or a duration ago."""
-    from datetime import UTC, date, datetime
+def parse_since(value: str, now: datetime, option: str = "--since") -> datetime:
+    """A point in time: an ISO date (midnight UTC), an ISO datetime (naive is UTC), ``today``,
+    ``yesterday`` (midnight UTC of that day) or a duration ago (``6h``, ``7d``, ``PT6H``)."""
+    from datetime import UTC, date, datetime, timedelta
 
     from floe_core._time import as_utc
     from floe_core.contracts.durations import DurationError, parse_duration
 
     text = value.strip()
+    midnight = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    days_ago = {"today": 0, "yesterday": 1}.get(text.lower())
+    if days_ago is not None:
+        return midnight - timedelta(days=days_ago)
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
@@ -472,9 +477,10 @@ def parse_since(value: str, now: datetime) -> datetime:
         return as_utc(moment)
     try:
         return now - parse_duration(text, None)
-    except (DurationError, OverflowError) as exc:
+    except (DurationError, OverflowError):
         raise click.BadParameter(
-            f"'{value}' is neither an ISO date/datetime (2024-06-01, 2024-06-01T12:00Z) nor a "
-            f"duration (6h, 7d, PT6H): {exc}",
-            param_hint="'--since'",
+            f"'{value}' is not a time floe understands. Give an ISO date or datetime "
+            "(2024-06-01, 2024-06-01T12:00Z; UTC unless it says otherwise), today, yesterday, "
+            "or a duration ago: a number and a unit (90m, 6h, 7d, 2w) or ISO-8601 (PT6H).",
+            param_hint=f"'{option}'",
         ) from None

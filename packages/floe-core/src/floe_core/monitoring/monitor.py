@@ -522,11 +522,11 @@ class ContractMonitor:
 
 
 def _describe_db_error(exc: BaseException) -> str:
-    """A database failure in one line: the driver's own message, without SQL or parameters."""
-    from floe_core._redact import redact
+    """A database failure on one line: the driver's own message, without SQL or parameters."""
+    from floe_core._redact import one_line, redact
 
     cause = getattr(exc, "orig", None) or exc
-    text = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    text = one_line(str(cause))
     if isinstance(exc, TimeoutError):
         text = text or "no answer within check_timeout_seconds"
     return redact(f"{type(cause).__name__}: {text}" if text else type(cause).__name__)

@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, TypeVar
 from floe_core._redact import redact
 from floe_core.contracts.consumers import affected_consumers
 from floe_core.contracts.model import contract_name, contract_version
-from floe_core.errors import CatalogConnectionError, FloeError, TableNotFoundError
+from floe_core.errors import (
+    CatalogConfigError,
+    CatalogConnectionError,
+    FloeError,
+    TableNotFoundError,
+)
 from floe_core.events import CheckResult, ContractViolationEvent
 from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome, Finding
 
@@ -92,9 +97,15 @@ def _outcome_of_error(exc: BaseException, check: Check, timeout: float) -> Check
 
 
 async def connect_catalog(catalog: CatalogPlugin, timeout: float) -> CheckOutcome | None:
-    """Connect ``catalog`` once, before the checks; the error outcome if it cannot be."""
+    """Connect ``catalog`` once, before the checks; the error outcome if it cannot be.
+
+    Raises ``CatalogConfigError`` when the catalog cannot work as configured: that is no
+    outage, and the run stops before anything is checked or recorded.
+    """
     try:
         await run_in_daemon_thread(catalog.catalog, timeout)
+    except CatalogConfigError:
+        raise
     except CheckTimeout:
         return CheckOutcome.error(
             "timeout",

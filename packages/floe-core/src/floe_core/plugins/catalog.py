@@ -6,7 +6,7 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from floe_core._redact import redact, secret_values
+from floe_core._redact import one_line, redact, secret_values
 from floe_core.errors import CatalogConnectionError, TableNotFoundError
 from floe_core.plugins.metadata import PluginMetadata
 
@@ -55,7 +55,7 @@ class CatalogPlugin(PluginMetadata):
         except Exception as exc:  # transport and driver errors differ per catalog backend
             raise CatalogConnectionError(
                 f"Catalog '{self.catalog_name}' failed to load table '{identifier}': "
-                f"{type(exc).__name__}: {self.scrub(str(exc))}"
+                f"{type(exc).__name__}: {self.scrub(one_line(str(exc)))}"
             ) from exc
 
     def scrub(self, text: str) -> str:

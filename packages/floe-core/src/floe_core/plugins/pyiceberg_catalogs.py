@@ -14,8 +14,9 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict
 
+from floe_core._redact import one_line
 from floe_core._version import __version__
-from floe_core.errors import CatalogConnectionError
+from floe_core.errors import CatalogConfigError, CatalogConnectionError
 from floe_core.plugins.catalog import CatalogPlugin
 from floe_core.plugins.metadata import FLOE_API_VERSION
 
@@ -33,6 +34,35 @@ def sqlite_path(uri: str) -> Path | None:
         return None
     path = unquote(rest[1:].split("?", 1)[0]) if rest.startswith("/") else ""
     return Path(path) if path and path != ":memory:" else None
+
+
+def is_configuration_problem(exc: BaseException) -> bool:
+    """Whether ``load_catalog`` failed because of its configuration rather than an outage.
+
+    A URI that does not parse or names no installed driver, a missing ``uri``, a missing
+    pyiceberg extra: no retry can make them work. A refused connection, an unknown host or a
+    timeout may pass, so they are outages.
+    """
+    if isinstance(exc, ImportError) or isinstance(exc.__cause__, ImportError):
+        return True
+    names = {f"{cls.__module__}.{cls.__name__}" for cls in type(exc).__mro__}
+    return bool(names & _CONFIGURATION_ERRORS) or (
+        type(exc) is ValueError and "missing" in str(exc).lower()
+    )
+
+
+#: The exception classes (by name, so that neither library is imported for it) that mean a
+#: catalog URI cannot work: SQLAlchemy's unparsable URL or unknown dialect, requests' URL
+#: without a scheme or with one it cannot speak, or that it cannot parse.
+_CONFIGURATION_ERRORS = frozenset(
+    {
+        "sqlalchemy.exc.ArgumentError",
+        "requests.exceptions.MissingSchema",
+        "requests.exceptions.InvalidSchema",
+        "requests.exceptions.InvalidURL",
+        "pyiceberg.exceptions.NotInstalledError",
+    }
+)
 
 
 class PyIcebergCatalogConfig(BaseModel):
@@ -78,17 +108,29 @@ class PyIcebergCatalogPlugin(CatalogPlugin):
         try:
             return load_catalog(str(self.config.get("name") or "default"), **self._properties())
         except Exception as exc:  # each backend raises its own transport errors
-            problem = f"{type(exc).__name__}: {self.scrub(str(exc))}"
-            # pyiceberg reports any ImportError (a missing database driver too) as its own
-            # extra not being installed; name the module that is really missing.
-            if isinstance(exc.__cause__, ImportError):
-                cause = exc.__cause__
-                problem += f" (caused by {type(cause).__name__}: {self.scrub(str(cause))})"
-            raise CatalogConnectionError(
-                f"Could not connect to {self.catalog_type} catalog '{self.catalog_name}': "
-                f"{problem}. Check plugins.catalog.config in the manifest (or the contract's "
-                "iceberg server) and that the catalog is reachable."
-            ) from exc
+            raise self._connection_error(exc) from exc
+
+    def _connection_error(self, exc: Exception) -> CatalogConnectionError:
+        """``exc`` from ``load_catalog`` as floe says it: an outage, or a configuration error."""
+        original = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
+        problem = f"{type(original).__name__}: {self.scrub(one_line(str(original)))}"
+        # pyiceberg reports any ImportError (a missing database driver too) as its own
+        # extra not being installed; name the module that is really missing.
+        if isinstance(exc.__cause__, ImportError):
+            cause = exc.__cause__
+            problem += f" (caused by {type(cause).__name__}: {self.scrub(str(cause))})"
+        problem += "" if problem.endswith((".", "?", "!")) else "."
+        where = f"{self.catalog_type} catalog '{self.catalog_name}'"
+        if is_configuration_problem(exc):
+            return CatalogConfigError(
+                f"The {where} cannot work as configured: {problem} This is a configuration "
+                "error, not an outage, so nothing was checked or recorded; fix "
+                "plugins.catalog.config in the manifest (or the contract's iceberg server)."
+            )
+        return CatalogConnectionError(
+            f"Could not connect to {where}: {problem} Check plugins.catalog.config in the "
+            "manifest (or the contract's iceberg server) and that the catalog is reachable."
+        )
 
 
 class SqlCatalogPlugin(PyIcebergCatalogPlugin):
@@ -99,16 +141,18 @@ class SqlCatalogPlugin(PyIcebergCatalogPlugin):
     def connect(self) -> Catalog:
         uri = str(self.config.get("uri", ""))
         if not uri:
-            raise CatalogConnectionError(
-                f"sql catalog '{self.catalog_name}' has no 'uri'. Set plugins.catalog.config.uri, "
-                "for example sqlite:///.floe/catalog.db or postgresql+psycopg://host/db."
+            raise CatalogConfigError(
+                f"The sql catalog '{self.catalog_name}' has no 'uri'. Set "
+                "plugins.catalog.config.uri, for example sqlite:///.floe/catalog.db or "
+                "postgresql+psycopg://host/db."
             )
         path = sqlite_path(uri)
         if path is not None and not path.exists():
-            raise CatalogConnectionError(
-                f"sql catalog '{self.catalog_name}': the SQLite catalog {path} does not exist. "
-                "floe only reads catalogs; create it with your pipeline (or `make demo`), "
-                "or point plugins.catalog.config.uri at an existing one."
+            raise CatalogConfigError(
+                f"The SQLite file {path.absolute()} of the sql catalog '{self.catalog_name}' "
+                "does not exist. This is a configuration error, not an outage, so nothing was "
+                "checked or recorded. floe only reads catalogs: create it with your pipeline "
+                "(or `make demo`), or point plugins.catalog.config.uri at an existing one."
             )
         return super().connect()
 

@@ -20,7 +20,7 @@ from sqlalchemy import event, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from floe_core._redact import redact
+from floe_core._redact import one_line, redact
 from floe_core.errors import StateConnectionError, StateError, StateSchemaError
 from floe_core.state.url import StateURL, embedded_state_url, parse_state_url
 
@@ -284,4 +284,4 @@ def _reason(exc: BaseException, bind: AsyncEngine | AsyncConnection) -> str:
     """The driver's own message, on one line, with the URL's password masked."""
     original = getattr(exc, "orig", None) or exc
     password = bind.engine.url.password if isinstance(bind, AsyncConnection) else bind.url.password
-    return redact(" ".join(str(original).split()), [password] if password else [])
+    return redact(one_line(str(original)), [password] if password else [])
