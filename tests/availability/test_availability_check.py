@@ -119,10 +119,10 @@ def test_missing_table_fails_and_the_other_checks_error(lake: Any, by_type: ByTy
     assert event.severity.value == "error"
     assert event.element == "sales.orders"
     assert event.expected_value == "uptime >= 99.9%"
-    assert event.actual_value == "uptime 0%"
+    assert event.actual_value == "uptime 0.0%"
     assert event.metadata["reason"] == "table_not_found"
     assert event.message.startswith(
-        "orders is unavailable (uptime 0% over the last 24h (1 of 1 probes failed), below the "
+        "orders is unavailable (uptime 0.0% over the last 24h (1 of 1 probes failed), below the "
         "99.9% availability SLA): Table 'sales.orders' does not exist in catalog 'floe'."
     )
     details = results["availability"].details

@@ -36,7 +36,7 @@ def test_missing_table_exits_1_with_an_availability_violation(
     assert violation["violation_type"] == "availability"
     assert violation["severity"] == "error"
     assert violation["element"] == "sales.orders"
-    assert "uptime 0% over the last 24h (1 of 1 probes failed)" in violation["message"]
+    assert "uptime 0.0% over the last 24h (1 of 1 probes failed)" in violation["message"]
     assert "Table 'sales.orders' does not exist in catalog 'floe'" in violation["message"]
     results = {r["check_type"]: r for r in report["results"]}
     assert results["availability"]["status"] == "fail"

@@ -89,7 +89,7 @@ def test_separate_processes_accumulate_uptime(lake: Any, state_url: str) -> None
     third, fourth, tenth, last = results[2], results[3], results[9], results[-1]
     assert third.status is CheckStatus.FAIL  # 2 of 3: below 90%
     assert third.violation is not None
-    assert "uptime 66.6667% over the last 24h (1 of 3 probes failed)" in third.violation.message
+    assert "uptime 66.7% over the last 24h (1 of 3 probes failed)" in third.violation.message
     # The table is back, but the failure one process saw still counts in the next one.
     assert fourth.status is CheckStatus.FAIL
     assert fourth.violation is not None

@@ -136,7 +136,7 @@ def test_one_failure_in_a_hundred_spends_a_99_percent_budget_exactly(lake: Any) 
     assert met.violation is not None
     assert met.violation.severity.value == "warning"  # ... with the whole budget spent
     assert met.violation.message.startswith(
-        "orders has used 100% of the error budget of the 99% availability SLA: uptime 99% over "
+        "orders has used 100.0% of the error budget of the 99% availability SLA: uptime 99.0% over "
         "the last 24h (1 of 100 probes failed); the latest probe failed: Table 'sales.orders'"
     )
 
@@ -166,7 +166,7 @@ def test_a_recovered_contract_still_below_target_fails(lake: Any) -> None:
     assert below.violation is not None
     assert below.violation.element is None
     assert below.violation.message == (
-        "orders is below the 90% availability SLA: uptime 88.8889% over the last 24h (1 of 9 "
+        "orders is below the 90% availability SLA: uptime 88.9% over the last 24h (1 of 9 "
         "probes failed); the latest probe succeeded"
     )
     met = lake.probe(monitor)  # 9 of 10: 90%, the budget spent

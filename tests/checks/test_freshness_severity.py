@@ -88,7 +88,7 @@ def test_early_warning_event_says_how_much_is_used(lake: Any, orders: Any) -> No
     assert event.element == "updated_at"
     assert event.expected_value == "age <= 10h"
     assert event.actual_value == "age 8h 30m"
-    assert "85%" in event.message
+    assert "85.0% of the" in event.message
     assert event.metadata["consumed_pct"] == "85.0"
     assert event.metadata["table"] == "sales.orders"
     assert event.metadata["method"] == "metadata"

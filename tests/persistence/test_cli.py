@@ -113,6 +113,23 @@ def test_a_database_without_floe_tables_degrades_with_the_fix(
     assert "floe sla db upgrade" in line
 
 
+def test_register_takes_the_last_check_times_from_history(
+    state_db: Any, floe: Any, stale_contract: Path, manifest: Path
+) -> None:
+    """Checked before it was registered: ``list`` shows when, not "never" beside a status."""
+    state_db.upgrade()
+    env = {"FLOE_STATE_URL": state_db.url}
+    checked = check(floe, stale_contract, manifest, state_db.url, "--format", "json")
+    [result] = json.loads(checked.stdout)["results"]
+    assert floe("sla", "register", stale_contract, "--manifest", manifest, env=env).exit_code == 0
+    listed = json.loads(floe("sla", "list", "--format", "json", env=env).stdout)
+    [registered] = listed["contracts"]
+    assert registered["last_check_times"] == {"freshness": result["timestamp"]}
+    table = floe("sla", "list", env=env)
+    assert "never" not in table.stdout
+    assert f"{result['timestamp'][:16].replace('T', ' ')} UTC" in table.stdout
+
+
 def test_register_list_and_unregister(
     state_db: Any, floe: Any, stale_contract: Path, manifest: Path
 ) -> None:
@@ -150,7 +167,7 @@ def test_register_list_and_unregister(
     assert status["threshold"] == 3600.0
     table = floe("sla", "list", env=env)
     assert "events" in table.stdout
-    assert "freshness 0%, 1 failed in a row" in table.stdout
+    assert "freshness 0.0%, 1 failed in a row" in table.stdout
 
     again_json = floe("sla", "register", stale_contract, "--manifest", manifest,
                       "--format", "json", env=env)  # fmt: skip

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 
+from floe_core._percent import percent
 from floe_core.contracts.durations import format_duration
 from floe_core.contracts.registered import RegisteredContract
 from floe_core.events import (
@@ -178,13 +179,14 @@ class TableOutput:
         table.add_column("Element", overflow="fold")
         table.add_column("Detail", overflow="fold", ratio=1)
         table.add_column("Time", justify="right", no_wrap=True)
+        causes = SharedCauses()
         for result in report.results:
             table.add_row(
                 result.check_type.value,
                 Text(result.status.value.upper(), style=_STATUS_STYLE[result.status]),
                 "",
                 "",
-                summarize(result),
+                causes.summarize(result),
                 f"{result.duration_seconds * 1000:.0f} ms",
             )
             for event in report.violations:
@@ -195,7 +197,9 @@ class TableOutput:
                     "",
                     Text(event.severity.value.upper(), style=_SEVERITY_STYLE[event.severity]),
                     event.element or "",
-                    _event_detail(event.message, event.expected_value, event.actual_value)
+                    _event_detail(
+                        causes.mention(event.message), event.expected_value, event.actual_value
+                    )
                     + _escalation(event.metadata),
                     "",
                 )
@@ -279,7 +283,7 @@ class TableOutput:
                 status.check_type.value,
                 _measure(status.check_type, status.current_value),
                 _measure(status.check_type, status.threshold),
-                f"{status.compliance_pct:.1f}%",
+                percent(status.compliance_pct),
                 str(status.consecutive_failures),
                 str(status.violation_count_24h),
                 f"{last:%Y-%m-%d %H:%M:%S} UTC" if last else "never",
@@ -366,7 +370,7 @@ def _safe_summary(result: CheckResult) -> str:
 def _compliance(status: SLAStatus) -> str:
     streak = status.consecutive_failures
     failing = f", {streak} failed in a row" if streak else ""
-    return f"{status.check_type.value} {status.compliance_pct:.0f}%{failing}"
+    return f"{status.check_type.value} {percent(status.compliance_pct)}{failing}"
 
 
 def _finite(value: Any) -> Any:
@@ -395,6 +399,39 @@ def _event_detail(message: str, expected: str | None, actual: str | None) -> str
     return f"{message} [dim](expected {expected}, actual {actual})[/dim]"
 
 
+class SharedCauses:
+    """Say a cause shared by several checks once; the later checks point to the first.
+
+    A missing table or an unreachable catalog stops every check that needs it, each with the
+    same (often long) message: the first check that errors shows it, the others read
+    "table_not_found: the cause given for freshness above".
+    """
+
+    def __init__(self) -> None:
+        self._first: dict[str, str] = {}  # message -> the check that showed it
+
+    def summarize(self, result: CheckResult) -> str:
+        """``summarize(result)``, pointing to an earlier check for a cause already shown."""
+        message = str(result.details.get("message") or "")
+        if result.status is not CheckStatus.ERROR or not message:
+            return summarize(result)
+        reason = result.details.get("reason", "error")
+        if message in self._first:
+            return f"{reason}: {self._given(message)}"
+        self._first[message] = result.check_type.value
+        return summarize(result)
+
+    def mention(self, text: str) -> str:
+        """``text`` with a cause already shown replaced by a pointer to it."""
+        for message in self._first:
+            if message in text:
+                return text.replace(message, self._given(message))
+        return text
+
+    def _given(self, message: str) -> str:
+        return f"the cause given for {self._first[message]} above"
+
+
 def summarize(result: CheckResult) -> str:
     """One line saying what a check found, from its details."""
     details: dict[str, Any] = result.details
@@ -415,7 +452,7 @@ def _freshness(details: dict[str, Any]) -> str:
         sla = format_duration(timedelta(seconds=table["threshold_seconds"]))
         parts.append(
             f"{table['table']}: newest data {age} old, SLA {sla} "
-            f"({table['consumed_pct']:.0f}% used, via {table['method']})"
+            f"({percent(table['consumed_pct'])} used, via {table['method']})"
         )
     return "; ".join(parts)
 
@@ -440,7 +477,7 @@ def _availability(details: dict[str, Any]) -> str:
     target = details.get("target_pct")
     against = f" against a {target:g}% SLA" if target is not None else " (no availability SLA)"
     return (
-        f"uptime {details['uptime_pct']:g}%{against} over {details['probes_in_window']} "
+        f"uptime {percent(details['uptime_pct'])}{against} over {details['probes_in_window']} "
         f"probe(s) in 24h; {details['consecutive_failures']} failure(s) in a row"
     )
 

@@ -374,18 +374,37 @@ class StateStore:
     async def register_contract(self, registered: RegisteredContract) -> None:
         """Add ``registered`` to the monitoring set, or replace its contract if it is there.
 
-        Re-registering keeps the original ``registered_at`` and the last check times.
+        Re-registering keeps the original ``registered_at`` and the last check times. A
+        contract registered for the first time takes its last check times from the history
+        already stored for it (a ``floe sla check`` run before ``register``, or a contract
+        unregistered and registered again).
         """
         table = table_of(RegisteredContractRow)
         row = _registration_row(registered)
-        stmt = self._insert(table).values(row)
         kept = ("contract_name", "registered_at", "last_check_times")
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["contract_name"],
-            set_={c: stmt.excluded[c] for c in row if c not in kept},
-        )
         async with self.engine.begin() as conn:
+            checked = await self._last_check_times(conn, registered.contract_name)
+            for check_type, moment in checked.items():
+                stored = row["last_check_times"].get(check_type)
+                if stored is None or datetime.fromisoformat(stored) < moment:
+                    row["last_check_times"][check_type] = moment.isoformat()
+            stmt = self._insert(table).values(row)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["contract_name"],
+                set_={c: stmt.excluded[c] for c in row if c not in kept},
+            )
             await conn.execute(stmt)
+
+    @staticmethod
+    async def _last_check_times(conn: AsyncConnection, contract_name: str) -> dict[str, datetime]:
+        """When each check type last ran for ``contract_name``, from the stored results."""
+        results = table_of(ContractCheckResult)
+        found = await conn.execute(
+            select(results.c.check_type, func.max(results.c.checked_at))
+            .where(results.c.contract_name == contract_name)
+            .group_by(results.c.check_type)
+        )
+        return {check_type: as_utc(at) for check_type, at in found.all() if at is not None}
 
     async def unregister_contract(self, contract_name: str) -> bool:
         """Remove ``contract_name`` from the monitoring set; False if it was not there.

@@ -35,6 +35,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from floe_core._percent import percent
 from floe_core._yaml import format_path
 from floe_core.contracts.model import contract_name
 from floe_core.contracts.sla import AvailabilitySLA, SLAError, availability_slas
@@ -232,14 +233,15 @@ def _judge(
     severity = consumed_severity(consumed_pct, ctx.config.severity_thresholds, breached=breached)
     if severity is None:
         return CheckOutcome(CheckStatus.PASS, details)
-    in_window = f"uptime {_pct(uptime)}% over the last 24h ({failures} of {total} probes failed)"
+    shown = percent(float(uptime * 100))
+    in_window = f"uptime {shown} over the last 24h ({failures} of {total} probes failed)"
     sla_text = f"the {_pct(target)}% availability SLA"
     if breached and not probe.ok:
         message = f"{name} is unavailable ({in_window}, below {sla_text}): {probe.message}"
     elif breached:
         message = f"{name} is below {sla_text}: {in_window}; the latest probe succeeded"
     else:
-        used = f"{consumed_pct:.0f}% of the error budget"
+        used = f"{percent(consumed_pct)} of the error budget"
         message = f"{name} has used {used} of {sla_text}: {in_window}"
         if not probe.ok:
             message += f"; the latest probe failed: {probe.message}"
@@ -248,12 +250,12 @@ def _judge(
         message,
         element=probe.failed_table,
         expected_value=f"uptime >= {_pct(target)}%",
-        actual_value=f"uptime {_pct(uptime)}%",
+        actual_value=f"uptime {shown}",
         metadata={**meta, "budget_consumed_pct": f"{consumed_pct:.2f}"},
     )
     return CheckOutcome(CheckStatus.FAIL if breached else CheckStatus.PASS, details, [finding])
 
 
 def _pct(share: Fraction) -> str:
-    """A share as a percentage with at most four decimals: ``99.9``, ``100``, ``33.3333``."""
+    """An SLA target as configured, with at most four decimals: ``99.95``, ``100``."""
     return f"{float(share * 100):.4f}".rstrip("0").rstrip(".")

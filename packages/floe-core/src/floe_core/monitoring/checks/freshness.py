@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from floe_core._percent import percent
 from floe_core.contracts.durations import format_duration
 from floe_core.contracts.sla import FreshnessSLA, freshness_slas
 from floe_core.contracts.tables import ContractTable
@@ -118,7 +119,7 @@ class FreshnessCheck(Check):
         else:
             message = (
                 f"{subject} is close to its freshness SLA: newest data is {age_text} old, "
-                f"{consumed:.0f}% of the {format_duration(sla.threshold)} allowed"
+                f"{percent(consumed)} of the {format_duration(sla.threshold)} allowed"
             )
         return detail, Finding(
             severity,
