@@ -467,10 +467,19 @@ def _schema_drift(details: dict[str, Any]) -> str:
 
 def _quality(details: dict[str, Any]) -> str:
     rules = details.get("rules", [])
-    failed = sum(rule.get("status") == "fail" for rule in rules)
+    failed = [rule for rule in rules if rule.get("status") == "fail"]
+    warned = sum(rule.get("severity") in ("info", "warning") for rule in failed)
     score = details.get("quality_score")
     shown = f"quality score {score:.1f}/100; " if isinstance(score, int | float) else ""
-    return f"{shown}{len(rules) - failed} of {len(rules)} rule(s) passed"
+    text = f"{shown}{len(rules) - len(failed)} of {len(rules)} rule(s) passed"
+    if warned and warned == len(failed):
+        if warned == 1:
+            return f"{text}; the one that failed is a warning, which does not fail the check"
+        return f"{text}; the {warned} that failed are warnings, which do not fail the check"
+    if warned:
+        are = "is a warning" if warned == 1 else "are warnings"
+        return f"{text}; {warned} of the {len(failed)} that failed {are}"
+    return text
 
 
 def _availability(details: dict[str, Any]) -> str:
