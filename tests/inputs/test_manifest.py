@@ -165,6 +165,38 @@ BAD_MANIFESTS = [
         id="bad-monitoring-value",
     ),
     pytest.param(
+        "apiVersion: floe.dev/v1\nkind: Manifest\ndata_contracts:\n  monitoring:\n"
+        "    mode: bogus_mode\n",
+        [
+            "data_contracts.monitoring.mode (line 5)",
+            "must be one of 'scheduled', 'continuous', 'on_demand'",
+            "found 'bogus_mode'",
+        ],
+        id="unknown-mode",
+    ),
+    pytest.param(
+        "apiVersion: floe.dev/v1\nkind: Manifest\ndata_contracts:\n  monitoring:\n"
+        "    alerts:\n      routing_rules:\n        - {channel_name: x, min_severity: loud}\n",
+        [
+            "routing_rules[0].min_severity (line 7)",
+            "must be one of 'info', 'warning', 'error', 'critical'",
+            "found 'loud'",
+        ],
+        id="unknown-severity",
+    ),
+    pytest.param(
+        "apiVersion: floe.dev/v1\nkind: Manifest\ndata_contracts:\n  monitoring:\n"
+        "    check_intervals:\n      quality_minutes: 0\n",
+        ["check_intervals.quality_minutes (line 6)", "must be greater than 0", "found 0"],
+        id="zero-interval",
+    ),
+    pytest.param(
+        "apiVersion: floe.dev/v1\nkind: Manifest\ndata_contracts:\n  monitoring:\n"
+        "    severity_thresholds:\n      info_pct: 95\n",
+        ["severity_thresholds (line 5)", "info_pct (95) is above warning_pct (90)"],
+        id="info-after-warning",
+    ),
+    pytest.param(
         "apiVersion: floe.dev/v1\nkind: Manifest\n" + "x: " + "[" * 1000 + "]" * 1000 + "\n",
         ["malformed YAML", "nested too deeply"],
         id="nested-too-deeply",

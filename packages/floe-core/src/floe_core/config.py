@@ -6,9 +6,15 @@ fixes them. A registered contract may override any of it (``monitoring_overrides
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from floe_core.events import ViolationSeverity
+
+#: How the long-running monitor runs checks: on each check type's interval, back to back,
+#: or only when asked (``floe sla check``).
+MonitoringMode = Literal["scheduled", "continuous", "on_demand"]
 
 
 class CheckIntervalConfig(BaseModel):
@@ -16,10 +22,10 @@ class CheckIntervalConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    freshness_minutes: int = 15
-    schema_drift_minutes: int = 60
-    quality_minutes: int = 360
-    availability_minutes: int = 5
+    freshness_minutes: int = Field(15, gt=0)
+    schema_drift_minutes: int = Field(60, gt=0)
+    quality_minutes: int = Field(360, gt=0)
+    availability_minutes: int = Field(5, gt=0)
 
 
 class SeverityThresholds(BaseModel):
@@ -27,10 +33,19 @@ class SeverityThresholds(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    info_pct: float = 80.0  # % of SLA consumed
-    warning_pct: float = 90.0  # % of SLA consumed
-    critical_count: int = 3  # violations in the window
-    critical_window_hours: int = 24
+    info_pct: float = Field(80.0, gt=0, le=100)  # % of SLA consumed
+    warning_pct: float = Field(90.0, gt=0, le=100)  # % of SLA consumed
+    critical_count: int = Field(3, ge=0)  # violations in the window
+    critical_window_hours: int = Field(24, gt=0)
+
+    @model_validator(mode="after")
+    def _info_before_warning(self) -> Self:
+        if self.info_pct > self.warning_pct:
+            raise ValueError(
+                f"info_pct ({self.info_pct:g}) is above warning_pct ({self.warning_pct:g}); "
+                "INFO must start at or before WARNING"
+            )
+        return self
 
 
 class AlertChannelRoutingRule(BaseModel):
@@ -49,9 +64,9 @@ class AlertConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     routing_rules: list[AlertChannelRoutingRule] = []
-    dedup_window_minutes: int = 30
-    rate_limit_per_contract: int = 10
-    rate_limit_window_minutes: int = 60
+    dedup_window_minutes: int = Field(30, ge=0)
+    rate_limit_per_contract: int = Field(10, gt=0)
+    rate_limit_window_minutes: int = Field(60, gt=0)
 
 
 class MonitoringConfig(BaseModel):
@@ -60,10 +75,10 @@ class MonitoringConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     enabled: bool = True
-    mode: str = "scheduled"  # scheduled | continuous | on_demand
+    mode: MonitoringMode = "scheduled"
     check_intervals: CheckIntervalConfig = CheckIntervalConfig()
     severity_thresholds: SeverityThresholds = SeverityThresholds()
     alerts: AlertConfig = AlertConfig()
-    retention_days: int = 90
-    clock_skew_tolerance_seconds: int = 60
-    check_timeout_seconds: int = 30
+    retention_days: int = Field(90, gt=0)
+    clock_skew_tolerance_seconds: int = Field(60, ge=0)
+    check_timeout_seconds: int = Field(30, gt=0)

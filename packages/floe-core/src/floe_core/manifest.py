@@ -166,16 +166,27 @@ def load_manifest(path: str | Path) -> PlatformManifest:
         elif error["type"] == "missing" or "config" in loc or loc[:1] == ["state"]:
             # plugin config and the state URL may hold secrets
             what = str(error["msg"])
+        elif isinstance(error.get("input"), dict):  # a rule across fields names them itself
+            what = _in_our_words(error)
         else:
             found = repr(error.get("input"))
             found = found if len(found) <= 60 else found[:57] + "..."
-            what = f"{error['msg']} (found {found})"
+            what = f"{_in_our_words(error)} (found {found})"
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ManifestError(what + suffix, source=file, path=where) from None
     manifest._source = file
     check_routing_rules(manifest)
     return manifest
+
+
+def _in_our_words(error: Any) -> str:
+    """A pydantic error message as floe says it: "must be one of 'a', 'b'", not "Input ..."."""
+    if error["type"] in ("literal_error", "enum"):
+        expected = str(error.get("ctx", {}).get("expected", "")).replace(" or ", ", ")
+        return f"must be one of {expected}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message.replace("Input should be", "must be", 1)
 
 
 def check_routing_rules(manifest: PlatformManifest) -> None:
