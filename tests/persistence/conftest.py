@@ -1,16 +1,14 @@
 """Fixtures for the persistence tests: every test runs on SQLite and on PostgreSQL.
 
-SQLite is a file in ``tmp_path``; PostgreSQL is ``$FLOE_TEST_POSTGRES_URL`` with a fresh
-database per test (``floe_p_<random>``, dropped afterwards). Without the variable the
-PostgreSQL cases are skipped, unless ``FLOE_REQUIRE_POSTGRES=1``: then they fail. The schema
-is floe's own migrations, applied as ``open_state`` and ``floe sla db upgrade`` apply them.
+SQLite is a file in ``tmp_path``; PostgreSQL is a fresh database per test on the server the
+suite uses (see ``tests/_state_fixtures.py``: ``$FLOE_TEST_POSTGRES_URL`` or a local one),
+dropped afterwards. The schema is floe's own migrations, applied as ``open_state`` and
+``floe sla db upgrade`` apply them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,7 +20,6 @@ import pyarrow as pa
 import pytest
 import yaml
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from floe_core.config import MonitoringConfig
 from floe_core.manifest import PluginSpec
@@ -31,23 +28,9 @@ from floe_core.state.engine import open_state, upgrade
 from floe_core.state.store import StateStore
 from floe_core.testing.iceberg import catalog_config, create_table
 from tests._factories import Clock, odcs, table_object
+from tests._state_fixtures import fresh_postgres_database, require_postgres_server
 
-POSTGRES_ENV = "FLOE_TEST_POSTGRES_URL"
-REQUIRE_ENV = "FLOE_REQUIRE_POSTGRES"
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
-
-
-def _postgres_base() -> str:
-    base = os.environ.get(POSTGRES_ENV, "").strip()
-    if not base:
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"{REQUIRE_ENV}=1 but {POSTGRES_ENV} is not set")
-        pytest.skip(f"set {POSTGRES_ENV} (postgresql://USER@HOST:PORT/DB) to run on PostgreSQL")
-    return base
-
-
-def _libpq(url: Any) -> str:
-    return str(url.set(drivername="postgresql").render_as_string(hide_password=False))
 
 
 @dataclass
@@ -83,18 +66,8 @@ def state_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateDB
     if request.param == "sqlite":
         yield StateDB(f"sqlite+aiosqlite:///{tmp_path / 'state.db'}", "sqlite")
         return
-    import psycopg
-
-    base = make_url(_postgres_base())
-    name = f"floe_p_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(_libpq(base), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = base.set(drivername="postgresql+psycopg", database=name)
-        yield StateDB(url.render_as_string(hide_password=False), "postgresql")
-    finally:
-        with psycopg.connect(_libpq(base), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database(require_postgres_server()) as url:
+        yield StateDB(url, "postgresql")
 
 
 @dataclass
