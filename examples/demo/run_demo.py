@@ -161,6 +161,25 @@ def _show_alerts(receiver: HttpReceiver) -> None:
             )
 
 
+def closing_hint(venv: Path) -> list[str]:
+    """What to try next, as commands that work when pasted into a shell where the demo ran.
+
+    ``floe`` is installed in ``venv`` (``.venv``), not on the PATH: activating it comes first.
+    """
+    try:
+        shown = venv.relative_to(Path.cwd())
+    except ValueError:
+        shown = venv
+    return [
+        f"\nTry it yourself: floe is installed in {shown}, so activate it first (or call "
+        f"{shown / 'bin' / 'floe'}):",
+        f"  source {shown / 'bin' / 'activate'}",
+        "  floe sla check examples/demo/contracts/payments.yaml --format json",
+        "  floe sla history shipments",
+        "  floe sla report --format html --output sla-report.html",
+    ]
+
+
 def main() -> int:
     home = DEFAULT_HOME
     print(f"Building the demo warehouse in {home.absolute()} ...", flush=True)
@@ -182,8 +201,7 @@ def main() -> int:
     week_ago = (datetime.now(UTC) - timedelta(days=6)).date().isoformat()
     report = [str(floe), "sla", "report", "--window", "daily", "--since", week_ago]
     reported = subprocess.run(report, check=False).returncode
-    print("Try: floe sla check examples/demo/contracts/payments.yaml --format json")
-    print("     floe sla report --format html --output sla-report.html")
+    print("\n".join(closing_hint(Path(sys.prefix))))
     expected = {"orders": 0, "shipments": 1, "payments": 1}
     return 0 if codes == expected and reported == 0 else 1
 
