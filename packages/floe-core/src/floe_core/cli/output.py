@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import click
@@ -25,6 +25,8 @@ from floe_core.events import (
 
 if TYPE_CHECKING:
     from floe_core.alerting.router import AlertOutcome
+    from floe_core.monitoring.corrections import HistoryCorrection
+    from floe_core.state.corrections import Count, HistoryRemoval
 
 _STATUS_STYLE = {
     CheckStatus.PASS: "bold green",
@@ -71,6 +73,9 @@ class Output(Protocol):
         state: str,
     ) -> None:
         """Show one contract's check results and violations since ``since``, newest first."""
+
+    def history_corrected(self, correction: HistoryCorrection, state: str) -> None:
+        """Say what ``floe sla history --delete`` removed and recomputed (maybe nothing)."""
 
 
 def registration_summary(
@@ -146,6 +151,9 @@ class JsonOutput:
                 "violations": [v.model_dump(mode="json") for v in violations],
             }
         )
+
+    def history_corrected(self, correction: HistoryCorrection, state: str) -> None:
+        self._echo({"state_database": state, **correction.to_dict()})
 
     @staticmethod
     def _echo(document: dict[str, Any]) -> None:
@@ -348,6 +356,126 @@ class TableOutput:
                 + _escalation(event.metadata),
             )
         self.console.print(events)
+
+    def history_corrected(self, correction: HistoryCorrection, state: str) -> None:
+        removal = correction.removal
+        if correction.corrected_by is None:
+            self.console.print(
+                f"Nothing to delete: no check results or violations of contract "
+                f"'{removal.selection.contract_name}' {_selected(removal)} in {state}.",
+                markup=False,
+                soft_wrap=True,
+            )
+            self._kept_aggregates(removal)
+            return
+        self.console.print(
+            f"Deleted {_removed(removal)} of contract '{removal.selection.contract_name}' "
+            f"{_selected(removal)} in {state}, as {correction.corrected_by}.",
+            markup=False,
+            soft_wrap=True,
+        )
+        if correction.statuses:
+            self.console.print("SLA status recomputed from the remaining history:")
+            self.sla_statuses(correction.statuses, removal.selection.contract_name, state)
+        for kind in correction.statuses_removed:
+            self.console.print(
+                f"No {kind.value} run that measured the SLA is left: its SLA status is removed.",
+                markup=False,
+            )
+        rolled = correction.aggregates
+        for keys, what in (
+            (rolled.rebuilt, "rolled up again from the remaining raw rows"),
+            (rolled.removed, "removed, no raw rows left"),
+        ):
+            if keys:
+                self.console.print(
+                    f"Daily aggregates {what}: {_day_keys(keys)}.", markup=False, soft_wrap=True
+                )
+        self._kept_aggregates(removal)
+
+    def _kept_aggregates(self, removal: HistoryRemoval) -> None:
+        if removal.kept_aggregate_days:
+            self.console.print(_kept_note(removal), markup=False, soft_wrap=True)
+
+
+def removal_preview(removal: HistoryRemoval, state: str, *, err: bool = False) -> None:
+    """Show what ``floe sla history --delete`` is about to remove, before it asks."""
+    from rich.console import Console
+    from rich.table import Table
+
+    stream = sys.stderr if err else sys.stdout
+    console = Console(stderr=err, highlight=False, width=None if stream.isatty() else 140)
+    selection = removal.selection
+    console.print(
+        f"About to delete from {state}: the check results and violations of contract "
+        f"'{selection.contract_name}' {_selected(removal)}:",
+        markup=False,
+        soft_wrap=True,
+    )
+    table = Table(title_justify="left")
+    table.add_column("Check", no_wrap=True)
+    table.add_column("Check results", overflow="fold")
+    table.add_column("Violations", overflow="fold")
+    results, violations = _outcomes(removal.results), _outcomes(removal.violations)
+    for kind in removal.check_types:
+        table.add_row(kind.value, results.get(kind.value, "-"), violations.get(kind.value, "-"))
+    console.print(table)
+    span = ""
+    if removal.first is not None and removal.last is not None:
+        span = f", recorded from {_utc(removal.first)} to {_utc(removal.last)}"
+    kinds = ", ".join(k.value for k in removal.check_types)
+    console.print(
+        f"{_removed(removal)} in all{span}. Then the SLA status of {kinds} is recomputed "
+        "from the history that remains, and the daily aggregates of the days touched are "
+        "rolled up again. This cannot be undone.",
+        markup=False,
+        soft_wrap=True,
+    )
+    if removal.kept_aggregate_days:
+        console.print(_kept_note(removal), markup=False, soft_wrap=True)
+
+
+def _selected(removal: HistoryRemoval) -> str:
+    """The selection's range and check types, as the messages say them."""
+    selection = removal.selection
+    kinds = ", ".join(selection.kinds) if selection.check_types else "every check type"
+    return f"recorded from {_utc(selection.since)} up to {_utc(selection.until)} ({kinds})"
+
+
+def _removed(removal: HistoryRemoval) -> str:
+    results, violations = removal.result_count, removal.violation_count
+    return (
+        f"{results} check result{'' if results == 1 else 's'} and "
+        f"{violations} violation{'' if violations == 1 else 's'}"
+    )
+
+
+def _outcomes(counts: Sequence[Count]) -> dict[str, str]:
+    """Per check type: "3 fail, 1 error"."""
+    found: dict[str, list[str]] = {}
+    for count in counts:
+        found.setdefault(count.check_type, []).append(f"{count.rows} {count.outcome}")
+    return {kind: ", ".join(parts) for kind, parts in found.items()}
+
+
+def _day_keys(keys: Sequence[tuple[str, date]]) -> str:
+    """(check type, day) pairs by day: "2024-06-01 (availability, freshness); 2024-06-02 (...)"."""
+    by_day: dict[date, list[str]] = {}
+    for kind, day in keys:
+        by_day.setdefault(day, []).append(kind)
+    return "; ".join(f"{day.isoformat()} ({', '.join(kinds)})" for day, kinds in by_day.items())
+
+
+def _kept_note(removal: HistoryRemoval) -> str:
+    days = ", ".join(d.isoformat() for d in removal.kept_aggregate_days)
+    return (
+        f"Kept as they are: the daily aggregates of {days}. Retention already purged the raw "
+        "rows of those days, so they cannot be corrected (reports still count those runs)."
+    )
+
+
+def _utc(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def _measure(check_type: ViolationType, value: float) -> str:

@@ -23,8 +23,15 @@ if TYPE_CHECKING:
     from floe_core.config import AlertConfig
     from floe_core.contracts.model import DataContract
     from floe_core.contracts.registered import RegisteredContract
-    from floe_core.events import CheckReport, CheckResult, ContractViolationEvent, SLAStatus
+    from floe_core.events import (
+        CheckReport,
+        CheckResult,
+        ContractViolationEvent,
+        SLAStatus,
+        ViolationType,
+    )
     from floe_core.manifest import PlatformManifest
+    from floe_core.state.corrections import HistoryRemoval
     from floe_core.state.url import StateURL
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,8 @@ SEVERITIES = ("info", "warning", "error", "critical")
 
 EXIT_OK = 0
 EXIT_VIOLATION = 1
+#: ``floe sla history --delete`` declined at its prompt: nothing deleted.
+EXIT_DECLINED = 1
 
 
 @click.group()
@@ -408,49 +417,214 @@ def status(name: str | None, manifest_path: str | None, fmt: str) -> None:
 @click.argument("name")
 @click.option(
     "--since",
-    default="24h",
-    show_default=True,
-    help="Show what happened since this ISO date or datetime (UTC unless it says otherwise), "
-    "or this long ago: 6h, 7d, PT6H.",
+    default=None,
+    help="From this ISO date or datetime (UTC unless it says otherwise), today, yesterday, or "
+    "this long ago: 6h, 7d, PT6H. Default for the listing: 24h; --delete needs it.",
+)
+@click.option(
+    "--until",
+    default=None,
+    help="Up to, not including, this time (the same forms as --since). Default: now.",
+)
+@click.option(
+    "--check",
+    "checks",
+    multiple=True,
+    type=click.Choice(CHECK_TYPES),
+    help="Only this check type; repeat for several. Default: all of them.",
 )
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
     default=None,
-    help="Show at most this many check results and this many violations.",
+    help="Show at most this many check results and this many violations (not with --delete).",
 )
+@click.option(
+    "--delete",
+    is_flag=True,
+    help="Delete the check results and violations in the range, after showing them and "
+    "asking: see Correcting history above.",
+)
+@click.option("--yes", is_flag=True, help="With --delete: delete without asking.")
 @MANIFEST_FOR_STATE
 @FORMAT
 @reports_floe_errors
-def history(name: str, since: str, limit: int | None, manifest_path: str | None, fmt: str) -> None:
-    """Show the recent check results and violations of contract NAME, newest first.
+def history(
+    name: str,
+    since: str | None,
+    until: str | None,
+    checks: tuple[str, ...],
+    limit: int | None,
+    delete: bool,
+    yes: bool,
+    manifest_path: str | None,
+    fmt: str,
+) -> None:
+    """Show the check results and violations of contract NAME, newest first; or delete them.
 
-    JSON: {"contract_name", "results": [...], "violations": [...]}.
+    Listing: from --since (default: the last 24 h) up to --until (default: now), of the
+    --check types (default: all). JSON: {"contract_name", "results": [...], "violations":
+    [...]}.
+
+    Correcting history (--delete): removes the contract's check results recorded from
+    --since up to (not including) --until, and their violations, so that bad runs (from a
+    misconfigured check, say) stop escalating breaches to CRITICAL and counting in SLA
+    status and reports. --since is required: there is no default range to delete. --until
+    defaults to now; `--since 2024-06-01 --until 2024-06-02` is the whole of 1 June (UTC).
+    --check narrows it to some check types. It first shows what it will delete (per check
+    type and status, and the time span) and asks; --yes deletes without asking, and is
+    needed when stdin is not a terminal (without it floe refuses, exit 2). Then, in one
+    transaction, it deletes, recomputes the SLA status of each check type touched from the
+    history that remains (as its last remaining run left it; none left: the status row
+    goes) and rolls the days touched up into their daily aggregates again. Days whose raw
+    rows retention already purged keep their aggregates as they are (they are listed).
+    Each deletion is logged as a WARNING on stderr, with who ran it. JSON: one object
+    saying what was removed and recomputed.
+
+    \b
+    Exit status of --delete:
+      0  deleted, or nothing in the range to delete
+      1  declined at the prompt: nothing deleted
+      2  a bad option, a contract with no history at all, no terminal to ask on
+         without --yes, or a database that cannot be used
 
     \b
     Examples:
       floe sla history orders
-      floe sla history orders --since 7d --limit 20
-      floe sla history orders --since 2024-06-01 --format json
+      floe sla history orders --since 7d --limit 20 --check freshness
+      floe sla history orders --since 2024-06-01 --until 2024-06-02 --format json
+      floe sla history orders --delete --since 2024-06-01T08:00Z --check availability
     """
-    import asyncio
     from datetime import UTC, datetime
 
-    from floe_core.cli.output import make_output
+    from floe_core.events import ViolationType
     from floe_core.state.url import resolve_state_url
 
-    start = parse_since(since, datetime.now(UTC))
+    _check_history_options(since, limit, delete, yes)
+    now = datetime.now(UTC)
+    start = parse_since(since or "24h", now)
+    end = parse_since(until, now, "--until") if until is not None else None
+    if end is not None and end <= start:
+        raise click.BadParameter(
+            f"'{until}' ({end:%Y-%m-%d %H:%M:%S} UTC) is not after --since "
+            f"({start:%Y-%m-%d %H:%M:%S} UTC): give an --until later than --since",
+            param_hint="'--until'",
+        )
+    kinds = tuple(ViolationType(c) for c in dict.fromkeys(checks))
     state = resolve_state_url(manifest_at(manifest_path))
+    if delete:
+        _delete_history(name, start, end or now, kinds, state, fmt, ask=not yes)
+    else:
+        _list_history(name, start, end, kinds, limit, state, fmt)
+
+
+def _check_history_options(since: str | None, limit: int | None, delete: bool, yes: bool) -> None:
+    """Refuse the option combinations ``floe sla history`` cannot mean."""
+    if delete and since is None:
+        raise click.UsageError(
+            "--delete needs --since, where the history to delete starts (2024-06-01T08:00Z, "
+            "6h, ...): it has no default range. `floe sla history NAME --since ...` without "
+            "--delete shows what is there."
+        )
+    if delete and limit is not None:
+        raise click.UsageError(
+            "--limit only caps the listing; --delete deletes everything in the range. Narrow "
+            "it with --since, --until and --check instead."
+        )
+    if yes and not delete:
+        raise click.UsageError("--yes only goes with --delete, whose question it answers.")
+
+
+def _list_history(
+    name: str,
+    start: datetime,
+    end: datetime | None,
+    kinds: tuple[ViolationType, ...],
+    limit: int | None,
+    state: StateURL,
+    fmt: str,
+) -> None:
+    import asyncio
+
+    from floe_core.cli.output import make_output
 
     async def run() -> tuple[list[CheckResult], list[ContractViolationEvent]]:
         async with open_store(state) as store:
             return (
-                await store.recent_results(name, start, limit),
-                await store.recent_violations(name, start, limit),
+                await store.recent_results(name, start, limit, until=end, check_types=kinds),
+                await store.recent_violations(name, start, limit, until=end, check_types=kinds),
             )
 
     results, violations = asyncio.run(run())
     make_output(fmt).history(name, results, violations, start, state.display)
+    if end is not None and fmt != "json":
+        click.echo(f"(Up to {end:%Y-%m-%d %H:%M:%S} UTC, --until.)")
+
+
+def _delete_history(
+    name: str,
+    start: datetime,
+    end: datetime,
+    kinds: tuple[ViolationType, ...],
+    state: StateURL,
+    fmt: str,
+    *,
+    ask: bool,
+) -> None:
+    """Show what is in the range, ask (unless told not to), delete, say what was done."""
+    import asyncio
+
+    from floe_core.cli.output import make_output
+    from floe_core.monitoring.corrections import (
+        HistoryCorrection,
+        correct_history,
+        preview_correction,
+    )
+    from floe_core.state.corrections import HistorySelection
+
+    selection = HistorySelection(name, start, end, kinds)
+
+    async def preview() -> HistoryRemoval:
+        async with open_store(state) as store:
+            return await preview_correction(store, selection)
+
+    async def correct() -> HistoryCorrection:
+        async with open_store(state) as store:
+            return await correct_history(store, selection)
+
+    removal = asyncio.run(preview())
+    if not removal.contract_known:
+        raise CliError(
+            f"contract '{name}' has nothing recorded in the state database {state.display}, "
+            "so there is nothing to delete. Check the name: `floe sla status` lists the "
+            "contracts with an SLA status, `floe sla list` the registered ones."
+        )
+    if removal.empty:
+        correction = HistoryCorrection(removal)
+    else:
+        if ask:
+            _confirm_removal(removal, state.display, err=fmt == "json")
+        correction = asyncio.run(correct())
+    make_output(fmt).history_corrected(correction, state.display)
+
+
+def _confirm_removal(removal: HistoryRemoval, state: str, *, err: bool) -> None:
+    """Show ``removal`` and ask; exit 1 when declined, refuse (exit 2) with nobody to ask."""
+    import sys
+
+    from floe_core.cli.output import removal_preview
+
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise CliError(
+            f"--delete would remove {removal.result_count} check result(s) and "
+            f"{removal.violation_count} violation(s) of contract "
+            f"'{removal.selection.contract_name}', and asks first, but stdin is not a "
+            "terminal to ask on. Run it at a terminal, or add --yes to delete without asking."
+        )
+    removal_preview(removal, state, err=err)
+    if not click.confirm("Delete them?", default=False, err=err):
+        click.echo("Nothing deleted.", err=True)
+        raise SystemExit(EXIT_DECLINED)
 
 
 def parse_since(value: str, now: datetime, option: str = "--since") -> datetime:

@@ -250,8 +250,9 @@ class ContractMonitor:
         catalog = self.catalog_for(registered)
         now = self._clock()
         timeout = float(config.check_timeout_seconds)
+        reads_catalog = any(self._checks[t].reads_catalog for t in selected)
         unreachable, (probes, readable) = await asyncio.gather(
-            connect_catalog(catalog, timeout),
+            connect_catalog(catalog, timeout) if reads_catalog else _nothing(),
             self._persisted_probes(registered, selected, now, timeout),
         )
         ctx = CheckContext(
@@ -519,6 +520,10 @@ class ContractMonitor:
             if check_type not in selected:
                 selected.append(check_type)
         return selected
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _describe_db_error(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import ColumnElement, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from floe_core._redact import redact
@@ -294,51 +294,59 @@ class StateStore:
         ]
 
     async def recent_results(
-        self, contract_name: str, since: datetime, limit: int | None = None
+        self,
+        contract_name: str,
+        since: datetime,
+        limit: int | None = None,
+        *,
+        until: datetime | None = None,
+        check_types: Iterable[ViolationType] = (),
     ) -> list[CheckResult]:
-        """The persisted check results of one contract since ``since``, newest first."""
+        """The persisted check results of one contract since ``since``, newest first.
+
+        ``until`` (excluded) bounds them; ``check_types`` narrows them (default: every type).
+        """
         r = table_of(ContractCheckResult)
         stmt = (
             select(r)
-            .where(r.c.contract_name == contract_name, r.c.checked_at >= as_utc(since))
+            .where(
+                r.c.contract_name == contract_name,
+                *_between(r.c.checked_at, since, until),
+                *_of_types(r.c.check_type, check_types),
+            )
             .order_by(r.c.checked_at.desc(), r.c.check_type)
         )
         if limit is not None:
             stmt = stmt.limit(limit)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).mappings().all()
-        return [
-            CheckResult(
-                id=str(row["id"]),
-                contract_name=row["contract_name"],
-                check_type=ViolationType(row["check_type"]),
-                status=CheckStatus(row["status"]),
-                duration_seconds=row["duration_seconds"],
-                timestamp=as_utc(row["checked_at"]),
-                details=row["details"] or {},
-                violation=(
-                    ContractViolationEvent.model_validate(row["violation"])
-                    if row["violation"]
-                    else None
-                ),
-            )
-            for row in rows
-        ]
+        return [check_result_of(row) for row in rows]
 
     async def recent_violations(
-        self, contract_name: str, since: datetime, limit: int | None = None
+        self,
+        contract_name: str,
+        since: datetime,
+        limit: int | None = None,
+        *,
+        until: datetime | None = None,
+        check_types: Iterable[ViolationType] = (),
     ) -> list[ContractViolationEvent]:
         """The persisted violations of one contract since ``since``, newest first.
 
         ``check_duration_seconds`` is that of the run's stored check result (0 without one);
-        ``metadata`` (escalation) is kept only on the event its result carries.
+        ``metadata`` (escalation) is kept only on the event its result carries. ``until`` and
+        ``check_types`` as for ``recent_results``.
         """
         v = table_of(ContractViolation)
         r = table_of(ContractCheckResult)
         stmt = (
             select(v, r.c.duration_seconds, r.c.violation.label("result_violation"))
             .select_from(v.outerjoin(r, v.c.check_result_id == r.c.id))
-            .where(v.c.contract_name == contract_name, v.c.detected_at >= as_utc(since))
+            .where(
+                v.c.contract_name == contract_name,
+                *_between(v.c.detected_at, since, until),
+                *_of_types(v.c.violation_type, check_types),
+            )
             .order_by(v.c.detected_at.desc(), v.c.violation_type, v.c.element, v.c.message)
         )
         if limit is not None:
@@ -452,6 +460,40 @@ class StateStore:
         async with self.engine.connect() as conn:
             row = (await conn.execute(stmt)).mappings().first()
         return _registered(row) if row is not None else None
+
+
+def check_result_of(row: Any) -> CheckResult:
+    """A ``CheckResult`` from a row of ``contract_check_results`` (as a mapping)."""
+    return CheckResult(
+        id=str(row["id"]),
+        contract_name=row["contract_name"],
+        check_type=ViolationType(row["check_type"]),
+        status=CheckStatus(row["status"]),
+        duration_seconds=row["duration_seconds"],
+        timestamp=as_utc(row["checked_at"]),
+        details=row["details"] or {},
+        violation=(
+            ContractViolationEvent.model_validate(row["violation"]) if row["violation"] else None
+        ),
+    )
+
+
+def _between(
+    column: ColumnElement[datetime], since: datetime, until: datetime | None
+) -> list[ColumnElement[bool]]:
+    """``since <= column`` and, with an ``until``, ``column < until``."""
+    conditions = [column >= as_utc(since)]
+    if until is not None:
+        conditions.append(column < as_utc(until))
+    return conditions
+
+
+def _of_types(
+    column: ColumnElement[str], check_types: Iterable[ViolationType]
+) -> list[ColumnElement[bool]]:
+    """``column`` among ``check_types``; no condition when none are given (every type)."""
+    kinds = [ViolationType(k).value for k in check_types]
+    return [column.in_(kinds)] if kinds else []
 
 
 def _result_row(result: CheckResult, written: datetime) -> dict[str, Any]:

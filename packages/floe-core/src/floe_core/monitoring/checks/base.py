@@ -119,6 +119,10 @@ class Check(ABC):
     check_type: ClassVar[ViolationType]
     #: Whether the check needs a reachable catalog; if not, it runs even when there is none.
     needs_catalog: ClassVar[bool] = True
+    #: Whether the check reads the catalog at all; a run of only such checks that do not
+    #: (deprecation reads just the contract) never connects, so a misconfigured catalog
+    #: does not stop it.
+    reads_catalog: ClassVar[bool] = True
 
     def wants_probe_history(self, contract_key: str, now: datetime) -> bool:
         """Whether this run should read the persisted probes into ``ctx.probe_history``."""

@@ -30,6 +30,7 @@ class DeprecationCheck(Check):
 
     check_type = ViolationType.DEPRECATION
     needs_catalog = False
+    reads_catalog = False
 
     def evaluate(self, ctx: CheckContext) -> CheckOutcome:
         try:
