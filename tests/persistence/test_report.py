@@ -321,3 +321,107 @@ def test_totals_of_one_day_weigh_as_totals_of_many() -> None:
         assert Totals.of([row]) == Totals.of([row, empty])
     assert Totals.of([errored]).avg_quality_score is None  # no run measured: no weight
     assert Totals.of([errored, scored]) == Totals(4, 1, 1, 2, 1.0, 50.0, 80.0, 70.0, 90.0, 1)
+
+
+def test_coverage_counts_runs_that_executed_and_not_skipped_ones(state_db: StateDB) -> None:
+    # Quality every 6 h (the default): 4 runs due on Sunday. orders skipped all four;
+    # payments passed, failed, errored (attempted: it counts) and skipped once.
+    history = History().add(
+        *every("orders", "quality", SUN, 360, "ssss"),
+        *every("payments", "quality", SUN, 360, "pfes"),
+    )
+    done = report(state_db, history, since=SUN, until=SUN, window="daily")
+    skipped, mixed = row(done, "orders", "quality"), row(done, "payments", "quality")
+    assert (skipped["total_checks"], skipped["skipped_checks"]) == (4, 4)
+    assert (skipped["executed_checks"], skipped["expected_checks"]) == (0, 4)
+    assert skipped["coverage_pct"] == 0.0
+    assert (mixed["executed_checks"], mixed["expected_checks"], mixed["coverage_pct"]) == (
+        3,
+        4,
+        75.0,
+    )
+    [window] = mixed["windows"]
+    assert (window["executed_checks"], window["expected_checks"], window["coverage_pct"]) == (
+        3,
+        4,
+        75.0,
+    )
+
+
+def test_a_check_type_without_a_schedule_expects_nothing(state_db: StateDB) -> None:
+    # Deprecation has no interval; nothing is on a schedule when monitoring runs on demand.
+    history = History().add(
+        *every("orders", "deprecation", SUN, 60, "pp"),
+        *every("orders", "quality", SUN, 60, "pppp"),
+    )
+    done = report(state_db, history, since=SUN, until=SUN, window="daily")
+    on_demand = report(
+        state_db,
+        None,
+        since=SUN,
+        until=SUN,
+        window="daily",
+        config=MonitoringConfig(mode="on_demand"),
+    )
+    for found, executed in (
+        (row(done, "orders", "deprecation"), 2),
+        (row(on_demand, "orders", "deprecation"), 2),
+        (row(on_demand, "orders", "quality"), 4),
+    ):
+        assert (found["executed_checks"], found["expected_checks"], found["coverage_pct"]) == (
+            executed,
+            None,
+            None,
+        )
+        assert [(w["expected_checks"], w["coverage_pct"]) for w in found["windows"]] == [
+            (None, None)
+        ]
+    assert row(done, "orders", "quality")["expected_checks"] == 4  # scheduled: every 6 h
+    [deprecation] = [r for r in done.rows if r.check_type == "deprecation"]
+    assert deprecation.coverage.text() == "2/-"
+
+
+def test_a_window_before_registration_expects_nothing(state_db: StateDB) -> None:
+    # Checked by hand on Sunday, registered on Monday at 00:00 with freshness every 60 min.
+    overrides = MonitoringConfig(check_intervals=CheckIntervalConfig(freshness_minutes=60))
+    contract = registered("orders", at=at(MON, 0), overrides=overrides)
+    history = History().add(
+        *every("orders", "freshness", SUN, 60, "pppp"),
+        *every("orders", "freshness", MON, 60, "p" * 24),
+    )
+
+    async def run() -> SLAReport:
+        async with state_db.store() as store:
+            await store.register_contract(contract)
+            await history.write(store)
+            return await build_report(store, since=SUN, until=MON, window="daily", now=NOW)
+
+    freshness = row(asyncio.run(run()), "orders", "freshness")
+    assert [(w["executed_checks"], w["expected_checks"]) for w in freshness["windows"]] == [
+        (4, None),
+        (24, 24),
+    ]
+    assert freshness["windows"][0]["coverage_pct"] is None
+    assert freshness["expected_checks"] == 24
+
+
+def test_the_first_run_is_due_when_monitoring_starts(state_db: StateDB) -> None:
+    # Registered half an hour ago and checked at once: the quality run (every 6 h) and the
+    # first two freshness runs (every 15 min, at 0 and 15 minutes) were due, not "0 expected".
+    contract = registered("orders", at=NOW - timedelta(minutes=30))
+    history = History().add(
+        Run("orders", "quality", NOW - timedelta(minutes=29), quality_score=90.0),
+        Run("orders", "freshness", NOW - timedelta(minutes=29)),
+    )
+
+    async def run() -> SLAReport:
+        async with state_db.store() as store:
+            await store.register_contract(contract)
+            await history.write(store)
+            return await build_report(store, since=TODAY, window="daily", now=NOW)
+
+    done = asyncio.run(run())
+    quality, freshness = row(done, "orders", "quality"), row(done, "orders", "freshness")
+    assert (quality["executed_checks"], quality["expected_checks"]) == (1, 1)
+    assert quality["coverage_pct"] == 100.0
+    assert (freshness["executed_checks"], freshness["expected_checks"]) == (1, 2)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import errno
 import io
 import json
+import os
+import stat
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from ._synthetic import History, Run
 from .conftest import StateDB
@@ -167,3 +172,101 @@ def test_report_counts_real_check_runs(
     assert (freshness["total_checks"], freshness["failed_checks"]) == (4, 4)
     assert freshness["compliance_pct"] == 0.0
     assert freshness["violations_by_severity"] == {"critical": 1, "error": 3}
+
+
+def test_no_schedule_reads_alike_in_every_format(state_db: StateDB, floe: Any) -> None:
+    # Deprecation has no interval: nothing expected, no coverage, in each format's words.
+    write(
+        state_db,
+        History().add(
+            Run("orders", "deprecation", at(YESTERDAY, 1)),
+            Run("orders", "deprecation", at(YESTERDAY, 2), "skipped"),
+        ),
+    )
+    since = ("--since", YESTERDAY.isoformat(), "--window", "daily")
+    table = report(floe, state_db, *since).stdout
+    [line] = [line for line in table.splitlines() if "deprecation" in line]
+    cells = [cell.strip() for cell in line.split("\u2502")]
+    assert cells[3:5] == ["1/-", "-"]  # executed (the skipped run did not) / expected, coverage
+    [row] = json.loads(report(floe, state_db, *since, "--format", "json").stdout)["rows"]
+    assert (row["executed_checks"], row["expected_checks"], row["coverage_pct"]) == (1, None, None)
+    [line_] = csv.DictReader(io.StringIO(report(floe, state_db, *since, "--format", "csv").stdout))
+    assert (line_["executed_checks"], line_["expected_checks"], line_["coverage_pct"]) == (
+        "1",
+        "",
+        "",
+    )
+    page = report(floe, state_db, *since, "--format", "html").stdout
+    assert '<td class="num">1 / \u2013</td><td class="num">\u2013</td>' in page
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
+def test_output_file_gets_the_mode_the_umask_gives(
+    floe: Any, tmp_path: Path, umask: int, mode: int
+) -> None:
+    target = tmp_path / "sla.json"
+    before = os.umask(umask)
+    try:
+        result = floe("sla", "report", "--format", "json", "--output", target)
+    finally:
+        os.umask(before)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == mode
+    assert json.loads(target.read_text())["rows"] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".sla")] == []
+
+
+def test_a_replaced_output_file_keeps_its_mode(floe: Any, tmp_path: Path) -> None:
+    target = tmp_path / "sla.csv"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    before = os.umask(0o022)
+    try:
+        result = floe("sla", "report", "--format", "csv", "--output", target)
+    finally:
+        os.umask(before)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert target.read_text().startswith("contract_name,")
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(
+    floe: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "sla.json"
+    target.write_text("old\n")
+
+    def full_disk(src: Any, dst: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    result = floe("sla", "report", "--format", "json", "--output", target)
+    assert result.exit_code == 2
+    assert f"cannot write the report to {target}: No space left on device" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert [p.name for p in tmp_path.iterdir() if "sla" in p.name] == ["sla.json"]
+    assert target.read_text() == "old\n"
+
+
+def test_the_table_rounds_percentages_as_everywhere() -> None:
+    from rich.console import Console
+
+    from floe_core.reporting.model import Coverage, ReportRow, SLAReport, Totals, WindowReport
+    from floe_core.reporting.tabular import render_table
+
+    # 2,499 of 2,500 passed: 99.96% must not read as 100.0%; 1 of 2,500: not as 0.0%.
+    rows = []
+    for kind, passed in (("freshness", 2499), ("quality", 1)):
+        totals = Totals(2500, passed, 2500 - passed, 0, 1.0, None, None, None, None, 0)
+        coverage = Coverage(2500, 2501)
+        window = WindowReport(YESTERDAY, YESTERDAY, totals, coverage)
+        rows.append(ReportRow("orders", kind, totals, coverage, [window]))
+    done = SLAReport(YESTERDAY, YESTERDAY, "daily", datetime.now(UTC), rows)
+    out = io.StringIO()
+    render_table(done, Console(file=out, width=200, no_color=True), "test")
+    text = out.getvalue()
+    assert "99.9%" in text  # compliance 99.96, coverage 99.96
+    assert "100.0%" not in text
+    assert "0.1%" in text  # compliance 0.04
+    assert " 0.0%" not in text
+    assert " 99.9 " in text  # the window's compliance, without the sign

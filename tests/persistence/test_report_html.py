@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
+from floe_core._percent import percent
 from floe_core.reporting.build import build_report
 from floe_core.reporting.html import render_html
 from floe_core.reporting.model import Coverage, ReportRow, SLAReport, Totals, Trend, WindowReport
@@ -56,7 +57,10 @@ def parsed(page: str) -> TagBalance:
 
 
 def charts(page: str) -> list[ET.Element]:
-    return [ET.fromstring(svg) for svg in re.findall(r"<svg\b.*?</svg>", page, re.DOTALL)]
+    """Each contract's chart: the outer ``<svg>`` of its ``<figure>``."""
+    figures = re.findall(r'<figure class="chart">.*?</figure>', page, re.DOTALL)
+    svgs = [ET.fromstring(figure).find("svg") for figure in figures]
+    return [svg for svg in svgs if svg is not None]
 
 
 def series(svg: ET.Element) -> dict[str, ET.Element]:
@@ -136,7 +140,7 @@ def test_page_is_one_balanced_html5_document_with_a_chart_per_contract() -> None
     assert '<meta charset="utf-8">' in page
     assert "<title>SLA report 2024-06-01 to 2024-06-04</title>" in page
     tags = parsed(page)
-    assert tags.started["svg"] == 2
+    assert tags.started["figure"] == 2
     assert tags.started["section"] == 3  # the summary and two contracts
     for svg in charts(page):
         assert svg.get("role") == "img"
@@ -165,7 +169,7 @@ def test_chart_draws_a_line_per_check_type_with_gaps_where_nothing_was_measured(
     ]
     assert {"0%", "50%", "100%"} <= set(labels)
     titles = [c.findtext("title") for c in lines["freshness"].iter("circle")]
-    assert titles == ["freshness 2024-06-01: 93.75%", "freshness 2024-06-03: 51.06%"]
+    assert titles == ["freshness 2024-06-01: 93.8%", "freshness 2024-06-03: 51.1%"]
 
 
 def test_summary_and_row_tables_show_the_numbers() -> None:
@@ -173,16 +177,15 @@ def test_summary_and_row_tables_show_the_numbers() -> None:
     page = render_html(report)
     [orders, _] = report.summaries()
     summary = page[page.index('<section class="summary">') : page.index("</section>")]
-    assert f'<td class="num">{orders.totals.compliance_pct:.2f}</td>' in summary
-    assert '<td class="num">72.63</td>' in summary  # freshness: 138 / 190
-    assert '<td class="num">95.83</td>' in summary  # uptime: 276 / 288
-    assert '<td class="num">72.50</td>' in summary  # quality: (85 x 4 + 60 x 4) / 8
+    assert f'<td class="num">{percent(orders.totals.compliance_pct, sign="")}</td>' in summary
+    assert '<td class="num">72.6</td>' in summary  # freshness: 138 / 190
+    assert '<td class="num">95.8</td>' in summary  # uptime: 276 / 288
+    assert '<td class="num">72.5</td>' in summary  # quality: (85 x 4 + 60 x 4) / 8
     assert "freshness: critical 2, error 50; quality: warning 3" in summary
     assert '<td class="num">8 / 384</td>' in page  # quality checks executed / expected
     assert '<td class="num">138 / 52 / 6</td>' in page  # freshness passed / failed / errored
     assert "<td>0 (critical 2, error 50)</td>" in page
-    assert '<td class="num">72.50 (60.00\u201370.00)</td>' not in page
-    assert '<td class="num">72.50 (60.00\u2013100.00)</td>' in page
+    assert '<td class="num">72.5 (60.0\u2013100.0)</td>' in page
     assert "\u2193 degrading" in page
     assert '<td class="num">\u2013</td>' in page  # no uptime for freshness
 
@@ -247,10 +250,10 @@ def test_report_from_the_state_database_renders(state_db: StateDB) -> None:
     assert list(lines) == ["freshness", "quality"]
     assert len(segments(lines["freshness"])) == 2  # nothing on June 2
     assert [c.findtext("title") for c in lines["freshness"].iter("circle")] == [
-        "freshness 2024-06-01: 75.00%",
-        "freshness 2024-06-03: 100.00%",
+        "freshness 2024-06-01: 75.0%",
+        "freshness 2024-06-03: 100.0%",
     ]
     assert len(list(series(evil)["freshness"].iter("circle"))) == 1
     assert "<td>1 (error 1)</td>" in page
-    assert '<td class="num">90.00 (90.00\u201390.00)</td>' in page
+    assert '<td class="num">90.0 (90.0\u201390.0)</td>' in page
     assert EVIL not in page

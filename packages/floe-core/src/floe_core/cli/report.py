@@ -67,8 +67,8 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date 
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write the report to this file (replaced whole, never half-written) instead of "
-    "standard output.",
+    help="Write the report to this file (replaced whole, never half-written; a new file gets "
+    "the umask's mode, a replaced one keeps its own) instead of standard output.",
 )
 @MANIFEST_FOR_STATE
 @reports_floe_errors
@@ -83,8 +83,10 @@ def report(
 ) -> None:
     """Report SLA compliance per contract and check type from the stored check history.
 
-    For each (contract, check type): checks executed against those the check intervals
-    expect (coverage), passed / failed / errored, compliance % (passed of passed + failed),
+    For each (contract, check type): runs executed (passed, failed or errored; a skipped run
+    did not execute) against those the schedule made due (coverage; "-" where nothing is
+    scheduled, as for deprecation), passed / failed / errored, compliance % (passed of
+    passed + failed),
     violations by severity, availability uptime and quality scores, and per window the
     compliance and its trend: improving or degrading when it moved by 1 point or more from
     the previous window, else stable.
@@ -161,17 +163,58 @@ def _render(built: SLAReport, fmt: str, state: str, *, to_file: bool) -> str | N
 
 
 def _write_whole(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then move it into place."""
+    """Write ``text`` to a new file beside ``path``, then move it into place.
+
+    ``path`` is never half-written. It gets the mode any new file gets (0666 less the umask),
+    or keeps its mode if it existed, as a shell's ``>`` would.
+    """
     import os
-    import tempfile
 
     if not path.parent.is_dir():
         raise CliError(f"cannot write the report to {path}: the folder {path.parent} is missing")
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        fd, temporary = _new_file_beside(path)
+    except OSError as exc:
+        raise CliError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            _keep_mode(path, temporary)
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+    except BaseException as exc:
+        temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise CliError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
         raise
+
+
+def _new_file_beside(path: Path) -> tuple[int, Path]:
+    """An empty file of a random name in ``path``'s folder, created as ``open()`` creates one.
+
+    Not ``tempfile.mkstemp``: that makes the file 0600 whatever the umask.
+    """
+    import os
+    import secrets
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(10):
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
+
+
+def _keep_mode(path: Path, temporary: Path) -> None:
+    """Give ``temporary`` the permission bits of ``path``, if ``path`` is there to replace."""
+    import os
+    import stat
+
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return
+    os.chmod(temporary, mode)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from floe_core.config import CheckIntervalConfig, MonitoringConfig
+from floe_core.config import MonitoringConfig
 from floe_core.errors import InputError
 from floe_core.events import ViolationType
 from floe_core.reporting.model import (
@@ -105,10 +105,10 @@ async def build_report(
     rows = []
     for (name, check_type), pair_days in sorted(by_pair.items()):
         registered = registrations.get(name)
-        intervals = (
-            registered.monitoring_overrides.check_intervals
+        monitoring = (
+            registered.monitoring_overrides
             if registered is not None and registered.monitoring_overrides is not None
-            else config.check_intervals
+            else config
         )
         monitored_from = (
             registered.registered_at
@@ -122,7 +122,7 @@ async def build_report(
                 pair_days,
                 spans,
                 span_of,
-                _interval_seconds(intervals, check_type),
+                _interval(monitoring, check_type),
                 monitored_from,
                 now,
                 severities.get((name, check_type), {}),
@@ -179,12 +179,29 @@ class _Span:
     def of(cls, start: date, end: date) -> _Span:
         return cls(start, end, day_start(start), day_start(end + timedelta(days=1)))
 
-    def expected(self, interval: float | None, monitored_from: datetime, now: datetime) -> int:
-        """Runs the interval fits between the window's monitored start and its end (or now)."""
-        if interval is None:
-            return 0
-        seconds = (min(self.ends, now) - max(self.begins, monitored_from)).total_seconds()
-        return max(0, int(seconds // interval))
+    def expected(
+        self, interval: timedelta | None, monitored_from: datetime, now: datetime
+    ) -> int | None:
+        """Runs due in the window while monitored (one at ``monitored_from``, then one per
+        ``interval``); ``None`` when none was due or there is no interval."""
+        start, end = max(self.begins, monitored_from), min(self.ends, now)
+        if interval is None or end <= start:
+            return None
+        due = _due_before(end, monitored_from, interval) - _due_before(
+            start, monitored_from, interval
+        )
+        return due or None
+
+
+def _due_before(instant: datetime, first: datetime, interval: timedelta) -> int:
+    """How many of ``first``, ``first + interval``, ... fall before ``instant``."""
+    return max(0, -((first - instant) // interval))  # ceil((instant - first) / interval)
+
+
+def _sum(counts: Iterable[int | None]) -> int | None:
+    """The total of the known counts; ``None`` if none is known."""
+    known = [count for count in counts if count is not None]
+    return sum(known) if known else None
 
 
 def _row(
@@ -193,7 +210,7 @@ def _row(
     days: Sequence[DailyRow],
     spans: Sequence[_Span],
     span_of: dict[date, int],
-    interval: float | None,
+    interval: timedelta | None,
     monitored_from: datetime,
     now: datetime,
     severities: dict[str, int],
@@ -207,27 +224,25 @@ def _row(
         if not inside:
             continue
         totals = Totals.of(inside)
-        expected = span.expected(interval, monitored_from, now) if interval else None
+        expected = span.expected(interval, monitored_from, now)
         previous = reports[-1].totals.compliance_pct if reports else None
         reports.append(
             WindowReport(
                 span.start,
                 span.end,
                 totals,
-                Coverage(totals.total_checks, expected),
+                Coverage(totals.executed_checks, expected),
                 trend(previous, totals.compliance_pct),
             )
         )
     totals = Totals.of(days)
-    expected_total = (
-        sum(span.expected(interval, monitored_from, now) for span in spans) if interval else None
-    )
+    expected_total = _sum(span.expected(interval, monitored_from, now) for span in spans)
     scored = [w.totals.avg_quality_score for w in reports if w.totals.avg_quality_score is not None]
     return ReportRow(
         contract_name=name,
         check_type=check_type,
         totals=totals,
-        coverage=Coverage(totals.total_checks, expected_total),
+        coverage=Coverage(totals.executed_checks, expected_total),
         windows=reports,
         violations_by_severity=dict(sorted(severities.items(), key=_severity_order)),
         trend=reports[-1].trend if reports else None,
@@ -235,14 +250,19 @@ def _row(
     )
 
 
-def _interval_seconds(intervals: CheckIntervalConfig, check_type: str) -> float | None:
+def _interval(monitoring: MonitoringConfig, check_type: str) -> timedelta | None:
+    """How often runs of ``check_type`` are due; ``None`` when they are not on a schedule:
+    deprecation (no interval), or monitoring off, ``continuous`` or ``on_demand``."""
+    if not monitoring.enabled or monitoring.mode != "scheduled":
+        return None
+    intervals = monitoring.check_intervals
     minutes = {
         ViolationType.FRESHNESS.value: intervals.freshness_minutes,
         ViolationType.SCHEMA_DRIFT.value: intervals.schema_drift_minutes,
         ViolationType.QUALITY.value: intervals.quality_minutes,
         ViolationType.AVAILABILITY.value: intervals.availability_minutes,
     }.get(check_type)
-    return None if minutes is None else minutes * 60.0
+    return None if minutes is None else timedelta(minutes=minutes)
 
 
 _SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}

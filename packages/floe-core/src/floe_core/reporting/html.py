@@ -1,35 +1,25 @@
 """An ``SLAReport`` as one self-contained HTML page: inline CSS and SVG, no scripts, no fetches.
 
 Every string from the data (contract names, check types, the pattern) goes through
-``html.escape``; measures show two decimals, a missing one an en dash. Each contract gets a
-compliance-over-time chart over every window of the period, one line per check type, broken
-where a window measured nothing, then a table of its check types.
+``html.escape``. Percentages are ``floe_core._percent.percent`` (one decimal, as the table
+prints them), quality scores one decimal, a missing value an en dash. The page is as wide as
+the browser window. Each contract gets a compliance-over-time chart (``_chart``), one line per
+check type, from the first window of the report with history to the end of the period, then
+a table of its check types.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import UTC, date
 from html import escape
 
+from floe_core._percent import percent
+from floe_core.reporting import _chart
 from floe_core.reporting.build import windows
 from floe_core.reporting.model import TREND_POINTS, ContractSummary, ReportRow, SLAReport, Trend
 
 NONE = "\u2013"  # en dash
-#: Line colour and dash per check type (Okabe-Ito colours; dashes tell them apart in print).
-_STYLES = {
-    "freshness": ("#0072B2", ""),
-    "quality": ("#009E73", "7 3"),
-    "availability": ("#D55E00", "2 3"),
-    "schema_drift": ("#CC79A7", "9 3 2 3"),
-}
-_EXTRA = [("#E69F00", "4 2"), ("#56B4E9", "1 2"), ("#000000", "12 3")]
-# The chart's canvas and plot box, in SVG user units.
-_WIDTH, _HEIGHT = 720, 250
-_LEFT, _RIGHT, _TOP, _BOTTOM = 56, 704, 14, 190
-_INSET = 32  # keeps the first and last date labels inside the canvas
-_MAX_LABELS = 8
 
 
 def render_html(report: SLAReport) -> str:
@@ -81,10 +71,11 @@ def _source(report: SLAReport) -> str:
 
 
 def _spans(report: SLAReport) -> list[date]:
-    """The start of every window of the period, and of any window a row has besides."""
+    """The start of every window from the first with history to the end of the period."""
+    first = min(w.start for r in report.rows for w in r.windows)
     starts = {start for start, _ in windows(report.since, report.until, report.window)}
     starts.update(w.start for r in report.rows for w in r.windows)
-    return sorted(starts)
+    return sorted(start for start in starts if start >= first)
 
 
 def _summary_table(summaries: Sequence[ContractSummary]) -> str:
@@ -96,12 +87,8 @@ def _summary_table(summaries: Sequence[ContractSummary]) -> str:
         lines.append(
             f'<tr><th scope="row"><a href="#contract-{index}">{escape(s.contract_name)}</a></th>'
             + f'<td class="num">{s.totals.total_checks}</td>'
-            + _cells(
-                s.totals.compliance_pct,
-                s.freshness_compliance_pct,
-                s.uptime_pct,
-                s.avg_quality_score,
-            )
+            + _percents(s.totals.compliance_pct, s.freshness_compliance_pct, s.uptime_pct)
+            + f'<td class="num">{_score(s.avg_quality_score)}</td>'
             + f'<td class="num">{s.totals.violation_count}</td>'
             + f"<td>{escape(by_type) or NONE}</td></tr>"
         )
@@ -116,8 +103,8 @@ def _summary_table(summaries: Sequence[ContractSummary]) -> str:
         "Violations by type and severity",
     )
     return (
-        '<section class="summary">\n<h2>Summary</h2>\n<table>'
-        f"{head}<tbody>{''.join(lines)}</tbody></table>\n</section>"
+        '<section class="summary">\n<h2>Summary</h2>\n<div class="table"><table>'
+        f"{head}<tbody>{''.join(lines)}</tbody></table></div>\n</section>"
     )
 
 
@@ -126,70 +113,8 @@ def _section(
 ) -> str:
     return (
         f'<section class="contract" id="contract-{index}">\n<h2>{escape(name)}</h2>\n'
-        f"{_chart(name, rows, spans, report)}\n{_rows_table(rows)}\n</section>"
+        f"{_chart.chart(name, rows, spans, report.window)}\n{_rows_table(rows)}\n</section>"
     )
-
-
-def _chart(name: str, rows: Sequence[ReportRow], spans: Sequence[date], report: SLAReport) -> str:
-    """An SVG line chart of compliance % per window, a path and points per check type."""
-
-    def x(i: int) -> float:
-        share = i / (len(spans) - 1) if len(spans) > 1 else 0.5
-        return _LEFT + _INSET + (_RIGHT - _LEFT - 2 * _INSET) * share
-
-    def y(pct: float) -> float:
-        return _BOTTOM - (_BOTTOM - _TOP) * pct / 100
-
-    label = f"Compliance % per {report.window} window of {name}, one line per check type"
-    out = [
-        f'<svg class="chart" viewBox="0 0 {_WIDTH} {_HEIGHT}" role="img" font-size="11" '
-        f'aria-label="{escape(label)}">',
-        f"<title>{escape(label)}; gaps are windows with no measured checks</title>",
-        '<g class="grid">',
-    ]
-    for level in (0, 25, 50, 75, 100):
-        dash = "" if level in (0, 100) else ' stroke-dasharray="3 3"'
-        out.append(
-            f'<line x1="{_LEFT}" y1="{y(level):.1f}" x2="{_RIGHT}" y2="{y(level):.1f}" '
-            f'stroke="#c4c4c4"{dash}/>'
-            f'<text x="{_LEFT - 6}" y="{y(level) + 4:.1f}" text-anchor="end">{level}%</text>'
-        )
-    step = math.ceil(len(spans) / _MAX_LABELS)
-    for i in range(0, len(spans), step):
-        out.append(
-            f'<text x="{x(i):.1f}" y="{_BOTTOM + 20}" text-anchor="middle">'
-            f"{spans[i].isoformat()}</text>"
-        )
-    out.append("</g>")
-    for n, row in enumerate(rows):
-        colour, dashes = _STYLES.get(row.check_type) or _EXTRA[n % len(_EXTRA)]
-        kind = escape(row.check_type)
-        compliance = {w.start: w.totals.compliance_pct for w in row.windows}
-        moves, points, drawing = [], [], False
-        for i, start in enumerate(spans):
-            pct = compliance.get(start)
-            if pct is None:
-                drawing = False
-                continue
-            moves.append(f"{'L' if drawing else 'M'}{x(i):.1f},{y(pct):.1f}")
-            points.append(
-                f'<circle cx="{x(i):.1f}" cy="{y(pct):.1f}" r="3" fill="{colour}">'
-                f"<title>{kind} {start.isoformat()}: {_fmt(pct)}%</title></circle>"
-            )
-            drawing = True
-        dash = f' stroke-dasharray="{dashes}"' if dashes else ""
-        legend_x = _LEFT + 140 * n
-        out += [
-            f'<g class="series" data-check-type="{kind}">',
-            f'<path d="{" ".join(moves)}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>',
-            *points,
-            f'<line x1="{legend_x}" y1="{_HEIGHT - 14}" x2="{legend_x + 24}" '
-            f'y2="{_HEIGHT - 14}" stroke="{colour}" stroke-width="2"{dash}/>'
-            f'<text x="{legend_x + 30}" y="{_HEIGHT - 10}">{kind}</text>',
-            "</g>",
-        ]
-    out.append("</svg>")
-    return "\n".join(out)
 
 
 def _rows_table(rows: Sequence[ReportRow]) -> str:
@@ -199,20 +124,20 @@ def _rows_table(rows: Sequence[ReportRow]) -> str:
         quality = (
             NONE
             if t.avg_quality_score is None
-            else f"{_fmt(t.avg_quality_score)} ({_fmt(t.min_quality_score)}"
-            f"{NONE}{_fmt(t.max_quality_score)})"
+            else f"{_score(t.avg_quality_score)} ({_score(t.min_quality_score)}"
+            f"{NONE}{_score(t.max_quality_score)})"
         )
         violations = str(t.violation_count)
         if row.violations_by_severity:
             violations += f" ({_severities(row.violations_by_severity)})"
         lines.append(
             f'<tr><th scope="row">{escape(row.check_type)}</th>'
-            f'<td class="num">{row.coverage.executed} / {_count(row.coverage.expected)}</td>'
-            + _cells(row.coverage.pct)
+            f'<td class="num">{row.coverage.text(NONE, " / ")}</td>'
+            + _percents(row.coverage.pct)
             + f'<td class="num">{t.passed_checks} / {t.failed_checks} / {t.error_checks}</td>'
-            + _cells(t.compliance_pct)
+            + _percents(t.compliance_pct)
             + f"<td>{escape(violations)}</td>"
-            + _cells(t.uptime_pct)
+            + _percents(t.uptime_pct)
             + f'<td class="num">{quality}</td>'
             + f"<td>{_trend(row.trend)}</td><td>{_trend(row.quality_score_trend)}</td></tr>"
         )
@@ -228,24 +153,21 @@ def _rows_table(rows: Sequence[ReportRow]) -> str:
         "Trend",
         "Quality-score trend",
     )
-    return f"<table>{head}<tbody>{''.join(lines)}</tbody></table>"
+    return f'<div class="table"><table>{head}<tbody>{"".join(lines)}</tbody></table></div>'
 
 
 def _head(*names: str) -> str:
     return "<thead><tr>" + "".join(f'<th scope="col">{n}</th>' for n in names) + "</tr></thead>"
 
 
-def _cells(*values: float | None) -> str:
-    return "".join(f'<td class="num">{_fmt(v)}</td>' for v in values)
+def _percents(*values: float | None) -> str:
+    """A cell per percentage, without the sign (the column heads say it)."""
+    return "".join(f'<td class="num">{percent(v, none=NONE, sign="")}</td>' for v in values)
 
 
-def _fmt(value: float | None) -> str:
-    """Two decimals, or an en dash for ``None``."""
-    return NONE if value is None else f"{value:.2f}"
-
-
-def _count(value: int | None) -> str:
-    return NONE if value is None else str(value)
+def _score(value: float | None) -> str:
+    """A quality score (0-100) to one decimal, or an en dash for ``None``."""
+    return NONE if value is None else f"{value:.1f}"
 
 
 def _severities(counts: dict[str, int]) -> str:
@@ -259,16 +181,20 @@ def _trend(value: Trend | None) -> str:
 
 _NOTES = (
     "<footer>\n<p>Compliance % = passed / (passed + failed): errored and skipped runs measured "
-    "nothing. Coverage % = checks executed / checks the interval expects while the contract was "
-    "monitored. A trend is a move of at least "
-    f"{TREND_POINTS:g} point{'s' if TREND_POINTS != 1 else ''} in compliance (or quality score) "
-    "from the previous window with checks. Violations by severity count only the violations "
-    "still within retention.</p>\n</footer>"
+    "nothing. Coverage % = runs executed (passed, failed or errored; a skipped run did not "
+    "execute) / runs the check interval made due while the contract was monitored; "
+    f"{NONE} where nothing was due (no interval, or not monitored then). A trend is a move of "
+    f"at least {TREND_POINTS:g} point{'s' if TREND_POINTS != 1 else ''} in compliance (or "
+    "quality score) from the previous window with checks. Violations by severity count only "
+    "the violations still within retention. Charts start at the report's first window with "
+    "check history; a point's value shows on hover, and as a label where the width allows."
+    "</p>\n</footer>"
 )
 
-_CSS = """
+_CSS = (
+    """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
-  color: #1b1b1b; background: #fff; max-width: 1100px; margin: 0 auto; padding: 1.5rem; }
+  color: #1b1b1b; background: #fff; margin: 0; padding: 1.5rem clamp(1rem, 3vw, 3rem); }
 h1 { font-size: 1.6rem; margin: 0 0 .5rem; }
 h2 { font-size: 1.25rem; margin: 2rem 0 .5rem; border-bottom: 1px solid #999;
   padding-bottom: .2rem; }
@@ -277,19 +203,21 @@ dt { font-weight: 600; }
 dd { margin: 0; }
 .message { font-size: 1.05rem; margin: .75rem 0; }
 .empty { padding: .75rem 1rem; border: 1px solid #767676; background: #f4f4f4; }
-table { border-collapse: collapse; width: 100%; margin: .75rem 0 1rem; font-size: .9rem; }
+div.table { overflow-x: auto; margin: .75rem 0 1rem; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { border: 1px solid #c4c4c4; padding: .3rem .5rem; text-align: left;
   vertical-align: top; }
 thead th { background: #eef0f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 a { color: #0b5cad; }
-svg.chart { display: block; width: 100%; max-width: 720px; height: auto; }
-svg text { font: 11px system-ui, Arial, sans-serif; fill: #333; }
 footer { margin-top: 2rem; border-top: 1px solid #c4c4c4; padding-top: .5rem;
   font-size: .85rem; color: #444; }
+footer p { max-width: 110ch; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 10pt; }
+  body { padding: 0; font-size: 10pt; }
   section.contract { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
 }
 """
+    + _chart.CSS
+)

@@ -9,11 +9,15 @@ Rules the report documents for its readers:
 
 - ``compliance_pct`` = 100 x passed / (passed + failed): ``error`` and ``skipped`` runs
   measured nothing, so they neither comply nor breach. ``None`` when nothing was measured.
-- ``coverage_pct`` = 100 x executed / expected checks, at most 100, where expected is how many
-  runs the check interval (``check_intervals`` in the manifest, or the contract's registered
-  overrides) fits into the part of the window the contract was monitored: from its
-  registration (unregistered: from the first day it has history in the report) to the end of
-  the window or now. Deprecation has no interval, so no coverage.
+- ``coverage_pct`` = 100 x executed / expected checks, at most 100. Executed runs are those
+  that passed, failed or errored (an errored run was attempted); a ``skipped`` run did not
+  execute. Expected runs are those the schedule made due in the part of the window the
+  contract was monitored, from its registration (unregistered: from the first day it has
+  history in the report) to the end of the window or now: one when monitoring starts, then
+  one per check interval (``check_intervals`` in the manifest, or the contract's registered
+  overrides). When nothing was due (deprecation, which has no interval; monitoring that is
+  off, ``continuous`` or ``on_demand``; a window before registration) expected and coverage
+  are ``None``.
 - ``trend`` of a window compares its compliance with that of the previous window with
   checks: up by at least ``TREND_POINTS`` percentage points is ``improving``, down by at
   least that much ``degrading``, anything between ``stable``; ``None`` for the first window
@@ -46,6 +50,11 @@ class Totals(Aggregates):
     def skipped_checks(self) -> int:
         """Runs that did not apply (``total - passed - failed - error``)."""
         return self.total_checks - self.passed_checks - self.failed_checks - self.error_checks
+
+    @property
+    def executed_checks(self) -> int:
+        """Runs that executed: passed, failed or errored (``skipped`` ones did not)."""
+        return self.passed_checks + self.failed_checks + self.error_checks
 
     @property
     def compliance_pct(self) -> float | None:
@@ -123,14 +132,19 @@ class Coverage:
     """Checks executed against the checks the interval expects."""
 
     executed: int
-    expected: int | None  # None: the check type has no interval
+    expected: int | None  # None: nothing was due (no interval, or not monitored then)
 
     @property
     def pct(self) -> float | None:
-        """100 x executed / expected, at most 100."""
+        """100 x executed / expected, at most 100; ``None`` when nothing was expected."""
         if not self.expected:
             return None
         return min(100.0, 100.0 * self.executed / self.expected)
+
+    def text(self, none: str = "-", between: str = "/") -> str:
+        """``12/96``, or ``12/-`` when nothing was expected: every format says it alike."""
+        expected = none if self.expected is None else str(self.expected)
+        return f"{self.executed}{between}{expected}"
 
 
 @dataclass(frozen=True)
@@ -148,6 +162,7 @@ class WindowReport:
             "window_start": self.start.isoformat(),
             "window_end": self.end.isoformat(),
             **self.totals.columns(),
+            "executed_checks": self.coverage.executed,
             "expected_checks": self.coverage.expected,
             "coverage_pct": _round(self.coverage.pct),
             "trend": self.trend,
@@ -172,6 +187,7 @@ class ReportRow:
             "contract_name": self.contract_name,
             "check_type": self.check_type,
             **self.totals.columns(),
+            "executed_checks": self.coverage.executed,
             "expected_checks": self.coverage.expected,
             "coverage_pct": _round(self.coverage.pct),
             "violations_by_severity": dict(self.violations_by_severity),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
+from floe_core._percent import percent
 from floe_core.reporting.model import ReportRow, SLAReport, Totals
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ CSV_COLUMNS = (
     "uptime_pct",
     "violation_count",
     "compliance_pct",
+    "executed_checks",
     "expected_checks",
     "coverage_pct",
     "trend",
@@ -69,16 +71,18 @@ def render_table(report: SLAReport, console: Console, state: str) -> None:
         table.add_row(
             row.contract_name,
             row.check_type,
-            f"{row.coverage.executed}/{_int(row.coverage.expected)}",
-            _pct(row.coverage.pct),
+            row.coverage.text(),
+            percent(row.coverage.pct),
             str(totals.passed_checks),
             str(totals.failed_checks),
             str(totals.error_checks),
-            _pct(totals.compliance_pct),
+            percent(totals.compliance_pct),
             _violations(row),
             _measure(row.check_type, totals),
             row.trend or "-",
-            " ".join(_pct(w.totals.compliance_pct, "") for w in row.windows[-TABLE_WINDOWS:]),
+            " ".join(
+                percent(w.totals.compliance_pct, sign="") for w in row.windows[-TABLE_WINDOWS:]
+            ),
         )
     console.print(table)
 
@@ -86,7 +90,7 @@ def render_table(report: SLAReport, console: Console, state: str) -> None:
 _COLUMNS: tuple[tuple[str, Literal["left", "right"]], ...] = (
     ("Contract", "left"),
     ("Check", "left"),
-    ("Checks/expected", "right"),
+    ("Executed/expected", "right"),
     ("Coverage", "right"),
     ("Pass", "right"),
     ("Fail", "right"),
@@ -111,16 +115,8 @@ def _violations(row: ReportRow) -> str:
 
 def _measure(check_type: str, totals: Totals) -> str:
     if check_type == "availability" and totals.uptime_pct is not None:
-        return f"uptime {_pct(totals.uptime_pct)}"
+        return f"uptime {percent(totals.uptime_pct)}"
     if check_type == "quality" and totals.avg_quality_score is not None:
         low, high = totals.min_quality_score, totals.max_quality_score
         return f"score {totals.avg_quality_score:.1f} ({low:.0f}-{high:.0f})"
     return ""
-
-
-def _pct(value: float | None, unit: str = "%") -> str:
-    return "-" if value is None else f"{value:.1f}{unit}"
-
-
-def _int(value: Any) -> str:
-    return "-" if value is None else str(value)
