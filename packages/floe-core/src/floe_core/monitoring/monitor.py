@@ -251,10 +251,18 @@ class ContractMonitor:
         now = self._clock()
         timeout = float(config.check_timeout_seconds)
         reads_catalog = any(self._checks[t].reads_catalog for t in selected)
-        unreachable, (probes, readable) = await asyncio.gather(
+        # Both finish before a configuration error is raised: a history read left running
+        # would outlive the caller's database engine.
+        connected, persisted = await asyncio.gather(
             connect_catalog(catalog, timeout) if reads_catalog else _nothing(),
             self._persisted_probes(registered, selected, now, timeout),
+            return_exceptions=True,
         )
+        if isinstance(connected, BaseException):
+            raise connected
+        if isinstance(persisted, BaseException):
+            raise persisted
+        unreachable, (probes, readable) = connected, persisted
         ctx = CheckContext(
             registered.contract,
             contract_tables(registered.contract),
