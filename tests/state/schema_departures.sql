@@ -36,3 +36,33 @@ CREATE TABLE alert_silences (
     comment TEXT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL DEFAULT NOW()
 );
+
+-- The long-running monitor (migration 0004): its schedule and leases, its replicas'
+-- heartbeats, its once-a-day jobs, and when a contract was last (re-)registered.
+ALTER TABLE registered_contracts ADD COLUMN updated_at TIMESTAMPTZ;
+CREATE TABLE monitor_schedule (
+    contract_name VARCHAR(255) NOT NULL,
+    check_type VARCHAR(50) NOT NULL,
+    interval_seconds DOUBLE PRECISION NOT NULL,
+    next_due_at TIMESTAMPTZ NOT NULL,
+    lease_owner VARCHAR(64),
+    lease_expires_at TIMESTAMPTZ,
+    last_started_at TIMESTAMPTZ,
+    last_finished_at TIMESTAMPTZ,
+    last_status VARCHAR(20),
+    PRIMARY KEY (contract_name, check_type)
+);
+CREATE INDEX idx_monitor_schedule_due ON monitor_schedule(next_due_at);
+CREATE TABLE monitor_replicas (
+    replica_id VARCHAR(64) PRIMARY KEY,
+    host VARCHAR(255) NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
+    heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT NOW()
+);
+CREATE TABLE monitor_jobs (
+    job VARCHAR(50) PRIMARY KEY,
+    last_run_on DATE,
+    claimed_by VARCHAR(64),
+    claimed_at TIMESTAMPTZ
+);

@@ -46,6 +46,9 @@ TABLES = {
     "alert_channel_state",  # schema_departures.sql, from here on
     "alert_deliveries",
     "alert_silences",
+    "monitor_schedule",
+    "monitor_replicas",
+    "monitor_jobs",
 }
 INDEXES = {
     "idx_check_results_contract",
@@ -54,6 +57,7 @@ INDEXES = {
     "idx_violations_severity",
     "idx_violations_check_result",  # schema_departures.sql
     "idx_alert_deliveries_contract",
+    "idx_monitor_schedule_due",
 }
 
 

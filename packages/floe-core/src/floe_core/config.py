@@ -6,7 +6,7 @@ fixes them. A registered contract may override any of it (``monitoring_overrides
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,10 +22,16 @@ class CheckIntervalConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    freshness_minutes: int = Field(15, gt=0)
-    schema_drift_minutes: int = Field(60, gt=0)
-    quality_minutes: int = Field(360, gt=0)
-    availability_minutes: int = Field(5, gt=0)
+    # Fractions are fine: freshness_minutes: 0.05 runs it every 3 s.
+    freshness_minutes: float = Field(15, gt=0)
+    schema_drift_minutes: float = Field(60, gt=0)
+    quality_minutes: float = Field(360, gt=0)
+    availability_minutes: float = Field(5, gt=0)
+
+    def seconds(self, check_type: str) -> float | None:
+        """The interval of ``check_type`` in seconds; None for a type without one."""
+        minutes = getattr(self, f"{check_type}_minutes", None)
+        return float(minutes) * 60 if minutes is not None else None
 
 
 class SeverityThresholds(BaseModel):
@@ -82,3 +88,24 @@ class MonitoringConfig(BaseModel):
     retention_days: int = Field(90, gt=0)
     clock_skew_tolerance_seconds: int = Field(60, ge=0)
     check_timeout_seconds: int = Field(30, gt=0)
+
+    def merged_with(self, overrides: MonitoringConfig | None) -> MonitoringConfig:
+        """This config with what ``overrides`` sets laid over it, field by field.
+
+        A registered contract's ``monitoring_overrides`` that sets only
+        ``check_intervals.freshness_minutes`` keeps every other setting of the manifest.
+        """
+        if overrides is None:
+            return self
+        merged = _deep_merge(self.model_dump(), overrides.model_dump(exclude_unset=True))
+        return MonitoringConfig.model_validate(merged)
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -35,7 +35,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Alembic's version table, named so that it cannot clash with an application's own.
 VERSION_TABLE = "floe_alembic_version"
 #: The newest migration; a test keeps it equal to the head of ``migrations/versions/``.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 #: Seconds libpq waits for a PostgreSQL server to answer before giving up.
 CONNECT_TIMEOUT_SECONDS = 10
 # Serialises concurrent upgrades of one PostgreSQL database (pg_advisory_xact_lock key).

@@ -213,6 +213,8 @@ class RegisteredContractRow(Base):
         Json, server_default=text("'{}'")
     )
     active: Mapped[bool | None] = mapped_column(Boolean, server_default=text("TRUE"))
+    # When it was last (re-)registered: a running monitor re-reads only what changed.
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 class AlertDedupState(Base):
@@ -272,3 +274,44 @@ class AlertSilence(Base):
     ends_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
     comment: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=_NOW)
+
+
+class MonitorSchedule(Base):
+    """``monitor_schedule``: when each (contract, check type) is next due, and its lease."""
+
+    __tablename__ = "monitor_schedule"
+
+    contract_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    check_type: Mapped[str] = mapped_column(String(50), primary_key=True)
+    interval_seconds: Mapped[float] = mapped_column(Float, nullable=False)
+    next_due_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    last_started_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    last_finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    last_status: Mapped[str | None] = mapped_column(String(20))
+
+    __table_args__ = (Index("idx_monitor_schedule_due", "next_due_at"),)
+
+
+class MonitorReplica(Base):
+    """``monitor_replicas``: each running monitor and its heartbeat."""
+
+    __tablename__ = "monitor_replicas"
+
+    replica_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), nullable=False)
+    pid: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=_NOW)
+    heartbeat_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, server_default=_NOW)
+
+
+class MonitorJob(Base):
+    """``monitor_jobs``: once-a-day jobs (retention), claimed by one replica per day."""
+
+    __tablename__ = "monitor_jobs"
+
+    job: Mapped[str] = mapped_column(String(50), primary_key=True)
+    last_run_on: Mapped[date | None] = mapped_column(Date)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(Timestamp)

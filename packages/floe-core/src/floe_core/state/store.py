@@ -553,12 +553,16 @@ def _registration_row(registered: RegisteredContract) -> dict[str, Any]:
             mode="json", by_alias=True, exclude_none=True
         ),
         "connection_config": dumped["connection_config"],
-        "monitoring_overrides": overrides.model_dump(mode="json") if overrides else None,
+        # Only what the override sets: it is merged field by field over the manifest's.
+        "monitoring_overrides": (
+            overrides.model_dump(mode="json", exclude_unset=True) if overrides else None
+        ),
         "registered_at": as_utc(registered.registered_at),
         "last_check_times": {
             k: as_utc(v).isoformat() for k, v in registered.last_check_times.items()
         },
         "active": registered.active,
+        "updated_at": datetime.now(UTC),
     }
 
 

@@ -124,6 +124,12 @@ class Check(ABC):
     #: does not stop it.
     reads_catalog: ClassVar[bool] = True
 
+    def applies(self, contract: DataContract, tables: Sequence[ContractTable]) -> bool:
+        """Whether the contract has anything for this check: the long-running monitor does
+        not schedule a check that could only say "skipped". A contract the check cannot read
+        (a malformed SLA, say) applies, so that the check reports the problem."""
+        return True
+
     def wants_probe_history(self, contract_key: str, now: datetime) -> bool:
         """Whether this run should read the persisted probes into ``ctx.probe_history``."""
         return False

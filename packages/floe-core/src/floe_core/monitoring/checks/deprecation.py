@@ -6,6 +6,7 @@ the status, and what to migrate to when the contract names it (``replacedBy``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,8 @@ from floe_core.contracts.lifecycle import (
     LifecycleError,
     contract_lifecycle,
 )
-from floe_core.contracts.model import contract_name, contract_version
+from floe_core.contracts.model import DataContract, contract_name, contract_version
+from floe_core.contracts.tables import ContractTable
 from floe_core.events import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome, Finding
 
@@ -31,6 +33,12 @@ class DeprecationCheck(Check):
     check_type = ViolationType.DEPRECATION
     needs_catalog = False
     reads_catalog = False
+
+    def applies(self, contract: DataContract, tables: Sequence[ContractTable]) -> bool:
+        try:
+            return contract_lifecycle(contract).declared
+        except LifecycleError:
+            return True
 
     def evaluate(self, ctx: CheckContext) -> CheckOutcome:
         try:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from floe_core._percent import percent
 from floe_core.contracts.durations import format_duration
-from floe_core.contracts.sla import FreshnessSLA, freshness_slas
+from floe_core.contracts.model import DataContract
+from floe_core.contracts.sla import FreshnessSLA, SLAError, freshness_slas
 from floe_core.contracts.tables import ContractTable
 from floe_core.events import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.iceberg import (
@@ -30,6 +32,12 @@ class FreshnessCheck(Check):
         self.allow_metadata = allow_metadata
         # Manifests never change: one check instance serves every run and reads each once.
         self.summaries = ManifestSummaries()
+
+    def applies(self, contract: DataContract, tables: Sequence[ContractTable]) -> bool:
+        try:
+            return bool(freshness_slas(contract))
+        except SLAError:
+            return True
 
     def evaluate(self, ctx: CheckContext) -> CheckOutcome:
         slas = freshness_slas(ctx.contract)

@@ -13,8 +13,11 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
+from floe_core.contracts.model import DataContract
+from floe_core.contracts.tables import ContractTable
 from floe_core.errors import PluginError, PluginNotFoundError
 from floe_core.events import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.monitoring.checks.base import (
@@ -52,6 +55,9 @@ class QualityCheck(Check):
         # Plugins keep what immutable manifests said: one instance per plugin choice.
         self._plugins: dict[tuple[PluginRegistry, str], QualityPlugin] = {}
         self._lock = threading.Lock()
+
+    def applies(self, contract: DataContract, tables: Sequence[ContractTable]) -> bool:
+        return bool(contract_rules(list(tables)))
 
     def evaluate(self, ctx: CheckContext) -> CheckOutcome:
         started = time.monotonic()

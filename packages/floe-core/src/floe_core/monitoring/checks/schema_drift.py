@@ -8,11 +8,12 @@ or worse; additions and tightened nullability leave it passing with the events a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from floe_core.contracts.iceberg_types import logical_matches, logical_type, physical_matches
-from floe_core.contracts.model import SchemaProperty
+from floe_core.contracts.model import DataContract, SchemaProperty
+from floe_core.contracts.tables import ContractTable
 from floe_core.events import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome, Finding
 
@@ -32,6 +33,9 @@ class SchemaDriftCheck(Check):
     """Compares contract properties with the live schema, nested structs included."""
 
     check_type = ViolationType.SCHEMA_DRIFT
+
+    def applies(self, contract: DataContract, tables: Sequence[ContractTable]) -> bool:
+        return any(t.schema_object.properties for t in tables)
 
     def evaluate(self, ctx: CheckContext) -> CheckOutcome:
         described = [t for t in ctx.tables if t.schema_object.properties]
