@@ -62,7 +62,9 @@ from floe_core.plugins.types import PluginType
 if TYPE_CHECKING:
     from datetime import date
 
+    from floe_core.alerting.router import AlertRouter
     from floe_core.monitoring.history import RunHistory
+    from floe_core.monitoring.scheduler import Scheduler, SchedulerMetrics
     from floe_core.reporting.model import SLAReport, WindowKind
     from floe_core.state.retention import RetentionResult
     from floe_core.state.store import ProbePoint, StateStore
@@ -123,6 +125,7 @@ class ContractMonitor:
         self.persist_error: str | None = None
         #: Runs whose history could not be read or written, since the monitor started.
         self.persist_failures = 0
+        self._scheduler: Scheduler | None = None
 
     @classmethod
     def from_manifest(
@@ -179,6 +182,80 @@ class ContractMonitor:
         """Stop watching contract ``name``."""
         self._get(name)
         del self._contracts[name]
+
+    def registered(self, name: str) -> RegisteredContract:
+        """The registration of contract ``name``; ``ContractNotRegisteredError`` without one."""
+        return self._get(name)
+
+    def now(self) -> datetime:
+        """The monitor's clock (UTC)."""
+        return self._clock()
+
+    def check_of(self, check_type: ViolationType) -> Check | None:
+        """The check this monitor runs for ``check_type``, if it has one."""
+        return self._checks.get(check_type)
+
+    # The long-running monitor ----------------------------------------------------------
+
+    async def start(
+        self,
+        *,
+        router: AlertRouter | None = None,
+        metrics: SchedulerMetrics | None = None,
+        **options: Any,
+    ) -> Scheduler:
+        """Start running every registered contract's checks on their schedule.
+
+        The registered set is the state database's (``floe sla register``), re-read every
+        few seconds. Violations go through ``router`` (default: one over the manifest's
+        ``plugins.alert_channels``, deduplicated in the state database). ``options`` go to
+        ``Scheduler`` (``max_concurrency``, ``tick_seconds``, ``grace_seconds``, ...).
+        Stop with ``await monitor.stop()``, or use the monitor as an async context manager.
+        """
+        from floe_core.monitoring.scheduler import Scheduler
+
+        if self._scheduler is not None:
+            raise InputError("this monitor is already started; stop it first")
+        store = self._require_state("schedule checks from")
+        if router is None and self._plugins.alert_channels:
+            router = self._default_router(store)
+        scheduler = Scheduler(self, store, router=router, metrics=metrics, **options)
+        await scheduler.start()
+        self._scheduler = scheduler
+        return scheduler
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop scheduling; running checks get ``grace`` seconds to finish (then are
+        cancelled and recorded as errors); leases are released. A no-op when not started."""
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is None:
+            return
+        try:
+            await scheduler.stop(grace)
+        finally:
+            if scheduler.router is not None:
+                for channel in scheduler.router.channels:
+                    await channel.plugin.aclose()
+
+    @property
+    def scheduler(self) -> Scheduler | None:
+        """The running scheduler, between ``start`` and ``stop``."""
+        return self._scheduler
+
+    async def __aenter__(self) -> ContractMonitor:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _default_router(self, store: StateStore) -> AlertRouter:
+        from floe_core.alerting.channels import build_channels
+        from floe_core.alerting.router import AlertRouter
+        from floe_core.state.alerts import AlertLedger
+
+        channels = build_channels(self._plugins.alert_channels, source=self._manifest_source)
+        return AlertRouter(channels, self.config.alerts, ledger=AlertLedger(store.engine))
 
     def _get(self, name: str) -> RegisteredContract:
         try:
@@ -246,7 +323,7 @@ class ContractMonitor:
         """Run the checks ``types`` (default: all available) against contract ``name``."""
         registered = self._get(name)
         selected = self._select(types)
-        config = registered.monitoring_overrides or self.config
+        config = self.config.merged_with(registered.monitoring_overrides)
         catalog = self.catalog_for(registered)
         now = self._clock()
         timeout = float(config.check_timeout_seconds)
