@@ -1,0 +1,1 @@
+"""Telemetry: the monitor's metrics, through the OpenTelemetry API, exported for Prometheus."""
