@@ -1,9 +1,15 @@
-"""Logging for the CLI: one line per record on stderr; tracebacks only with ``-vv``."""
+"""Logging for the CLI: one line per record on stderr; tracebacks only with ``-vv``.
+
+``floe sla monitor --log-format json`` writes each record as one JSON object instead, with
+its ``floe.*`` fields (contract, check type, status, duration, violations) as keys.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
 
 _LEVELS = {0: logging.WARNING, 1: logging.INFO}
 
@@ -20,6 +26,39 @@ class _LineFormatter(logging.Formatter):
             record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
             record.stack_info = None
         return super().format(record)
+
+
+#: LogRecord attributes every record has: what is left are the ``extra`` fields.
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message and the extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        document = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_"):
+                document[key] = value
+        return json.dumps(document, default=str)
+
+
+def use_json_lines() -> None:
+    """Switch the handlers ``configure`` installed to JSON lines."""
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(JsonFormatter())
+
+
+def at_least_info() -> None:
+    """Show floe's INFO records (a long-running command's one line per check)."""
+    logger = logging.getLogger("floe_core")
+    if logger.level > logging.INFO or logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
 
 
 def configure(verbosity: int) -> None:

@@ -11,6 +11,7 @@ from floe_core.cli._state import CHECK_TYPES, FORMAT, MANIFEST_FOR_STATE, manife
 from floe_core.cli.alerts import channels, silence
 from floe_core.cli.db import db
 from floe_core.cli.errors import EXIT_USAGE, CliError, reports_floe_errors
+from floe_core.cli.monitor import monitor
 from floe_core.cli.report import report
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ def sla() -> None:
       floe sla history orders --since 7d          what ran and what broke
       floe sla report --window weekly             compliance, coverage and trends
       floe sla db purge                           roll up and expire old history (cron)
+      floe sla monitor                            run every registered contract's checks
+                                                  on schedule (health, metrics, alerts)
     """
 
 
@@ -65,6 +68,7 @@ sla.add_command(db)
 sla.add_command(report)
 sla.add_command(silence)
 sla.add_command(channels)
+sla.add_command(monitor)
 
 
 @sla.command()

@@ -52,6 +52,9 @@ class Worker:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 close_fds=True,
+                # Its own session: Ctrl-C or a SIGTERM to floe's process group is floe's to
+                # handle (a monitor stops gracefully); the worker exits when its pipe closes.
+                start_new_session=True,
             )
         except OSError as exc:
             raise EngineError(

@@ -1,0 +1,330 @@
+"""``floe sla monitor`` as a real process on a real warehouse: checks at their intervals,
+violations, alerts at a local receiver, metrics parsed from /metrics, a contract registered
+from another process, SIGTERM; and two replicas on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyarrow as pa
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+from pyiceberg.schema import Schema
+from pyiceberg.types import LongType, NestedField, StringType, TimestamptzType
+
+from floe_core.testing.iceberg import catalog_config, create_table
+from floe_core.testing.receiver import HttpReceiver
+from tests._factories import odcs, table_object
+
+SCHEMA = Schema(
+    NestedField(1, "id", LongType(), required=True),
+    NestedField(2, "updated_at", TimestamptzType()),
+    NestedField(3, "status", StringType()),
+)
+PROPERTIES = [
+    {"name": "id", "logicalType": "integer", "required": True},
+    {"name": "updated_at", "logicalType": "timestamp"},
+    {"name": "status", "logicalType": "string"},
+]
+FLOE = str(Path(sys.executable).parent / "floe")
+INTERVALS = {
+    "freshness_minutes": 0.02,  # 1.2 s
+    "schema_drift_minutes": 0.02,
+    "quality_minutes": 0.05,
+    "availability_minutes": 0.02,
+}
+
+
+def contract(name: str, table: str) -> dict[str, Any]:
+    return odcs(
+        table_object(table, PROPERTIES, name=name),
+        name=name,
+        sla=[{"property": "latency", "value": 1, "unit": "h", "element": f"{name}.updated_at"}],
+    )
+
+
+def append(catalog: Any, identifier: str, age: timedelta) -> None:
+    table = catalog.load_table(identifier)
+    at = datetime.now(UTC) - age
+    rows = {"id": [1, 2], "updated_at": [at, at], "status": ["a", "b"]}
+    table.append(pa.table(rows, schema=table.schema().as_arrow()))
+
+
+class Monitor:
+    """A ``floe sla monitor`` process, its log lines (JSON) and its HTTP address."""
+
+    def __init__(self, cwd: Path, manifest: Path, env: dict[str, str]) -> None:
+        self.log = cwd / f"monitor-{time.monotonic_ns()}.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [FLOE, "sla", "monitor", "--manifest", str(manifest), "--port", "0",
+                 "--log-format", "json", "--grace-seconds", "10"],
+                cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log,
+            )  # fmt: skip
+        self.url = self._wait_for_url()
+
+    def _wait_for_url(self) -> str:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            for line in self.lines():
+                found = re.search(r"http://127\.0\.0\.1:\d+", line.get("message", ""))
+                if found:
+                    return found.group(0)
+            assert self.process.poll() is None, self.log.read_text()
+            time.sleep(0.1)
+        raise AssertionError(f"the monitor did not start:\n{self.log.read_text()}")
+
+    def lines(self) -> list[dict[str, Any]]:
+        out = []
+        for line in self.log.read_text().splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                out.append({"message": line})
+        return out
+
+    def runs(self) -> list[dict[str, Any]]:
+        return [line for line in self.lines() if "floe.check.status" in line]
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(self.url + path, timeout=30)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+        self.process.send_signal(sig)
+        return self.process.wait(timeout)
+
+
+def metrics(monitor: Monitor) -> dict[str, list[Any]]:
+    families = text_string_to_metric_families(monitor.get("/metrics").text)
+    return {family.name: family.samples for family in families}
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A SQLite state database of the test's own, upgraded."""
+    environment = {**os.environ, "FLOE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}"}
+    assert floe_cli(environment, tmp_path, "sla", "db", "upgrade").returncode == 0
+    return environment
+
+
+def floe_cli(env: dict[str, str], cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [FLOE, *map(str, args)],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def write_manifest(path: Path, warehouse: Path, receiver: HttpReceiver | None) -> Path:
+    doc: dict[str, Any] = {
+        "apiVersion": "floe.dev/v1",
+        "kind": "Manifest",
+        "plugins": {"catalog": {"type": "sql", "config": catalog_config(warehouse)}},
+        "data_contracts": {"monitoring": {"check_intervals": INTERVALS}},
+    }
+    if receiver is not None:
+        doc["plugins"]["alert_channels"] = [
+            {"name": "hook", "type": "webhook", "config": {"url": receiver.url("/alerts")}}
+        ]
+        doc["data_contracts"]["monitoring"]["alerts"] = {
+            "routing_rules": [{"channel_name": "hook", "min_severity": "warning"}]
+        }
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_the_monitor_process_end_to_end(
+    tmp_path: Path, warehouse: Path, catalog: Any, env: dict[str, str]
+) -> None:
+    for name in ("orders", "events"):
+        create_table(catalog, f"sales.{name}", SCHEMA)
+        append(catalog, f"sales.{name}", timedelta(minutes=1))
+    with HttpReceiver() as receiver:
+        manifest = write_manifest(tmp_path / "manifest.yaml", warehouse, receiver)
+        orders = tmp_path / "orders.yaml"
+        orders.write_text(yaml.safe_dump(contract("orders", "sales.orders")))
+        assert (
+            floe_cli(env, tmp_path, "sla", "register", orders, "--manifest", manifest).returncode
+            == 0
+        )
+        monitor = Monitor(tmp_path, manifest, env)
+        try:
+            assert monitor.get("/healthz").status_code == 200
+            wait_until(lambda: monitor.get("/readyz").status_code == 200, what="ready")
+            wait_until(
+                lambda: Counter(r["floe.check.type"] for r in monitor.runs())["freshness"] >= 2,
+                what="two freshness runs",
+            )
+            first = {(r["floe.contract.name"], r["floe.check.type"]) for r in monitor.runs()}
+            assert first == {
+                ("orders", "freshness"),
+                ("orders", "schema_drift"),
+                ("orders", "availability"),
+            }  # no quality rules, no lifecycle: not scheduled
+            assert all(r["floe.check.status"] == "pass" for r in monitor.runs())
+
+            # Registered from another process while the monitor runs.
+            events = tmp_path / "events.yaml"
+            events.write_text(yaml.safe_dump(contract("events", "sales.events")))
+            done = floe_cli(env, tmp_path, "sla", "register", events, "--manifest", manifest)
+            assert done.returncode == 0, done.stderr
+            wait_until(
+                lambda: any(r["floe.contract.name"] == "events" for r in monitor.runs()),
+                what="the new contract's first run",
+            )
+
+            # The table goes stale (a commit 3 h old is now the newest) and drifts.
+            catalog.drop_table("sales.orders")
+            create_table(catalog, "sales.orders", SCHEMA)
+            table = catalog.load_table("sales.orders")
+            with table.update_schema() as update:
+                update.delete_column("status")
+            append_old = catalog.load_table("sales.orders")
+            old = datetime.now(UTC) - timedelta(hours=3)
+            append_old.append(
+                pa.table(
+                    {"id": [1], "updated_at": [old]},
+                    schema=append_old.schema().as_arrow(),
+                )
+            )
+            wait_until(
+                lambda: (
+                    {"freshness", "schema_drift"}
+                    <= {
+                        r["floe.check.type"]
+                        for r in monitor.runs()
+                        if r["floe.contract.name"] == "orders" and r["floe.check.status"] == "fail"
+                    }
+                ),
+                what="freshness and drift failures",
+            )
+            received = receiver.wait_for(1, timeout=20)
+            alerted = {
+                (event["data"]["contractName"], event["data"]["violationType"])
+                for request in received
+                for event in (
+                    request.json() if isinstance(request.json(), list) else [request.json()]
+                )
+            }
+            assert ("orders", "freshness") in alerted or ("orders", "schema_drift") in alerted
+
+            samples = metrics(monitor)
+            checks = samples["floe_contract_checks"]
+            assert any(
+                s.labels == {"contract": "orders", "type": "freshness", "status": "fail"}
+                and s.value >= 1
+                for s in checks
+            )
+            violations = samples["floe_contract_violations"]
+            assert any(s.labels["contract"] == "orders" for s in violations)
+            assert "floe_monitor_schedule_lag_seconds" in samples
+            freshness = {
+                s.labels["contract"]: s.value for s in samples["floe_contract_freshness_seconds"]
+            }
+            assert freshness["orders"] > 3600
+
+            status = monitor.get("/status").json()
+            assert status["registered_contracts"] == 2
+            assert status["mode"] == "scheduled"
+            assert status["replicas"] == 1
+            assert monitor.get("/").text.startswith("<!DOCTYPE html>")
+        finally:
+            started = time.monotonic()
+            code = monitor.stop()
+            took = time.monotonic() - started
+    assert code == 0, monitor.log.read_text()
+    assert took < 10
+    assert any("stopped" in line.get("message", "") for line in monitor.lines())
+
+
+def test_a_second_monitor_on_the_same_sqlite_database_refuses(
+    tmp_path: Path, warehouse: Path, catalog: Any, env: dict[str, str]
+) -> None:
+    manifest = write_manifest(tmp_path / "manifest.yaml", warehouse, None)
+    first = Monitor(tmp_path, manifest, env)
+    try:
+        second = floe_cli(env, tmp_path, "sla", "monitor", "--manifest", manifest, "--port", "0")
+        assert second.returncode == 2
+        assert "another floe monitor already runs on this SQLite state database" in second.stderr
+        assert "Traceback" not in second.stderr
+    finally:
+        assert first.stop() == 0
+
+
+def test_two_replicas_on_postgresql_share_the_work_and_take_over(
+    tmp_path: Path,
+    warehouse: Path,
+    catalog: Any,
+    new_postgres_database: Callable[[], str],
+) -> None:
+    state = new_postgres_database()
+    env = {**os.environ, "FLOE_STATE_URL": state}
+    manifest = write_manifest(tmp_path / "manifest.yaml", warehouse, None)
+    # Leases of check_timeout_seconds * 2 + 5: short timeouts make takeover quick to test.
+    doc = yaml.safe_load(manifest.read_text())
+    doc["data_contracts"]["monitoring"]["check_timeout_seconds"] = 2
+    manifest.write_text(yaml.safe_dump(doc))
+    assert floe_cli(env, tmp_path, "sla", "db", "upgrade").returncode == 0
+    for index in range(6):
+        name = f"t{index}"
+        create_table(catalog, f"sales.{name}", SCHEMA)
+        append(catalog, f"sales.{name}", timedelta(minutes=1))
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(contract(name, f"sales.{name}")))
+        assert (
+            floe_cli(env, tmp_path, "sla", "register", path, "--manifest", manifest).returncode == 0
+        )
+    one, two = Monitor(tmp_path, manifest, env), Monitor(tmp_path, manifest, env)
+    try:
+        wait_until(lambda: len(one.runs()) >= 20 and len(two.runs()) >= 20, what="both working")
+        assert two.get("/status").json()["replicas"] == 2
+        # SIGKILL: no clean stop, its leases stay until they expire.
+        one.process.kill()
+        one.process.wait(10)
+        killed_at = time.monotonic()
+        names = {f"t{i}" for i in range(6)}
+
+        def survivor_covers_everything() -> bool:
+            recent = [
+                r for r in two.runs()
+                if datetime.fromisoformat(r["time"].replace("Z", "+00:00"))
+                > datetime.now(UTC) - timedelta(seconds=3)
+            ]  # fmt: skip
+            return {(r["floe.contract.name"], r["floe.check.type"]) for r in recent} >= {
+                (n, t) for n in names for t in ("freshness", "schema_drift", "availability")
+            }
+
+        wait_until(survivor_covers_everything, timeout=40, what="takeover")
+        takeover = time.monotonic() - killed_at
+        lease = 2 * 2 + 5
+        assert takeover < 2 * lease + 2, takeover
+    finally:
+        if one.process.poll() is None:
+            one.stop()
+        code = two.stop()
+    assert code == 0
+    # Each (contract, check type, due time) ran once across both replicas.
+    due = Counter(
+        (r["floe.contract.name"], r["floe.check.type"], r["floe.check.due_at"])
+        for r in one.runs() + two.runs()
+    )
+    assert [key for key, count in due.items() if count > 1] == []
