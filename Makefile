@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 # are there; floe runs without it (slower), and .ci/run requires it (FLOE_REQUIRE_SPEEDUPS).
 SPEEDUPS := packages/floe-speedups
 
-.PHONY: install demo test lint typecheck pytest bench clean alertmanager
+.PHONY: install demo demo-monitor test lint typecheck pytest bench clean alertmanager
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("floe needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -32,6 +32,10 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/python examples/demo/run_demo.py
+
+# The demo left running: floe sla monitor on the demo tables until Ctrl-C (http://127.0.0.1:9464/).
+demo-monitor: install
+	$(BIN)/python examples/demo/run_demo.py --monitor
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,6 +1,8 @@
 """The floe demo: build a local Iceberg warehouse under ./.floe/ and check three contracts.
 
     make demo          (or: .venv/bin/python examples/demo/run_demo.py)
+    make demo-monitor  (or: ... run_demo.py --monitor) the same tables, then `floe sla
+                       monitor` checking them every minute or so until Ctrl-C
 
 Tables are rebuilt on every run with timestamps relative to now, in floe's embedded default
 catalog (a SQLite-backed pyiceberg SQL catalog in ./.floe/), so `floe sla check` finds them
@@ -22,6 +24,8 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -122,9 +126,10 @@ def build(home: Path) -> None:
     )
 
 
-def _alerting_manifest(home: Path, url: str) -> Path:
-    """A manifest whose one alert channel posts warnings and worse to the demo's receiver."""
-    path = home / "demo-alerts.yaml"
+def _alerting_manifest(home: Path, url: str, monitoring: dict[str, object] | None = None) -> Path:
+    """A manifest whose one alert channel posts warnings and worse to the demo's receiver
+    (with ``monitoring`` settings besides, for the long-running monitor)."""
+    path = home / ("demo-monitor.yaml" if monitoring else "demo-alerts.yaml")
     rule = {"channel_name": "demo-webhook", "min_severity": "warning"}
     doc = {
         "apiVersion": "floe.dev/v1",
@@ -139,10 +144,65 @@ def _alerting_manifest(home: Path, url: str) -> Path:
                 },
             ]
         },
-        "data_contracts": {"monitoring": {"alerts": {"routing_rules": [rule]}}},
+        "data_contracts": {
+            "monitoring": {**(monitoring or {}), "alerts": {"routing_rules": [rule]}}
+        },
     }
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
+
+
+#: The demo monitor's intervals: minutes, not the defaults' quarter hours, to see it work.
+DEMO_INTERVALS = {
+    "freshness_minutes": 1,
+    "schema_drift_minutes": 2,
+    "quality_minutes": 2,
+    "availability_minutes": 0.5,
+}
+
+
+def monitor(floe: Path, home: Path) -> int:
+    """Register the demo contracts and run ``floe sla monitor`` on them until Ctrl-C, the
+    demo's webhook receiver printing each alert as it arrives."""
+    with HttpReceiver() as receiver:
+        manifest = _alerting_manifest(
+            home, receiver.url("/floe-alerts"), {"check_intervals": DEMO_INTERVALS}
+        )
+        for name in CONTRACTS:
+            path = str((HERE / "contracts" / f"{name}.yaml").relative_to(Path.cwd()))
+            subprocess.run(
+                [str(floe), "sla", "register", path, "--manifest", str(manifest)], check=True
+            )
+        printer = threading.Thread(target=_print_alerts, args=(receiver,), daemon=True)
+        printer.start()
+        print(
+            f"\n$ floe sla monitor --manifest {manifest}\n"
+            "Open http://127.0.0.1:9464/ for the report (/status, /metrics, /healthz, /readyz);"
+            " Ctrl-C stops it.",
+            flush=True,
+        )
+        command = [str(floe), "sla", "monitor", "--manifest", str(manifest)]
+        try:
+            return subprocess.run(command, check=False).returncode
+        except KeyboardInterrupt:  # the monitor got the same Ctrl-C and stops by itself
+            return 0
+
+
+def _print_alerts(receiver: HttpReceiver) -> None:
+    seen = 0
+    while True:
+        requests = list(receiver.requests)
+        for request in requests[seen:]:
+            body = request.json()
+            for event in body if isinstance(body, list) else [body]:
+                data = event["data"]
+                print(
+                    f"  alert received: {event['type']} {data['contractName']} "
+                    f"{data['violationType']} {data.get('severity', '')}".rstrip(),
+                    flush=True,
+                )
+        seen = len(requests)
+        time.sleep(0.5)
 
 
 def _show_alerts(receiver: HttpReceiver) -> None:
@@ -185,6 +245,8 @@ def main() -> int:
     print(f"Building the demo warehouse in {home.absolute()} ...", flush=True)
     build(home)
     floe = Path(sys.executable).parent / "floe"
+    if "--monitor" in sys.argv[1:]:
+        return monitor(floe, home)
     codes = {}
     with HttpReceiver() as receiver:
         manifest = _alerting_manifest(home, receiver.url("/floe-alerts"))
