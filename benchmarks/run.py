@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/run.py --only e2e --repeat 11
     .venv/bin/python benchmarks/run.py --only compare   # floe against datacontract-cli, 1M and 10M
     .venv/bin/python benchmarks/run.py --only alerts    # alert routing on PostgreSQL and SQLite
+    .venv/bin/python benchmarks/run.py --only monitor   # floe sla monitor: 10,000 contracts
 
 Generated tables are cached in benchmarks/.data/ by row and file count and reused when
 present; delete that directory (or run ``make clean``) to regenerate them.
@@ -29,10 +30,11 @@ from _compare import CompareConfig, run_compare
 from _e2e import E2EConfig, run_e2e
 from _freshness import FreshnessConfig, run_freshness
 from _history import HistoryConfig, run_history, server_url
+from _monitor import MonitorConfig, run_monitor
 from _report import Row, Section, render_table
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-BENCHMARKS = ("freshness", "e2e", "compare", "history", "alerts")
+BENCHMARKS = ("freshness", "e2e", "compare", "history", "alerts", "monitor")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -87,6 +89,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=25,
         help="contract runs routed together (route_many), alerts benchmark",
     )
+    parser.add_argument(
+        "--monitor-contracts", type=int, default=10_000, help="contracts, monitor benchmark"
+    )
+    parser.add_argument("--monitor-tables", type=int, default=100, help="tables, monitor benchmark")
+    parser.add_argument(
+        "--monitor-minutes", type=float, default=10, help="steady-state minutes, monitor benchmark"
+    )
+    parser.add_argument(
+        "--monitor-headroom",
+        type=int,
+        nargs="*",
+        default=[2, 4, 8, 16],
+        metavar="FACTOR",
+        help="interval divisors tried for headroom, monitor benchmark",
+    )
+    parser.add_argument(
+        "--monitor-headroom-seconds", type=float, default=60, help="seconds timed per factor"
+    )
+    parser.add_argument(
+        "--monitor-replicas-minutes",
+        type=float,
+        default=3,
+        help="minutes two replicas share the load before one is killed",
+    )
     parser.add_argument("--only", choices=BENCHMARKS, help="run one benchmark")
     parser.add_argument(
         "--quick",
@@ -115,6 +141,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.history_contracts, args.history_days, args.write_runs = 20, 3, 100
         args.compare_repeat = min(args.compare_repeat, 3)
         args.alerts_contracts = min(args.alerts_contracts, 50)
+        args.monitor_contracts, args.monitor_tables = 1_000, 20
+        args.monitor_minutes, args.monitor_headroom = 2, [4, 16]
+        args.monitor_headroom_seconds, args.monitor_replicas_minutes = 30, 1
     if min(args.alerts_contracts, args.alerts_runs, args.alerts_concurrency, args.alerts_batch) < 1:
         parser.error("the --alerts-* counts must be >= 1")
     if args.repeat < 1 or args.compare_repeat < 1:
@@ -163,6 +192,22 @@ def main(argv: list[str] | None = None) -> int:
             args.profile,
         )
         sections.append(run_alerts(alerts))
+    if args.only in (None, "monitor"):
+        print(
+            f"monitor: floe sla monitor on {args.monitor_contracts:,} contracts over "
+            f"{args.monitor_tables} tables, state on PostgreSQL ...",
+            flush=True,
+        )
+        monitor = MonitorConfig(
+            args.monitor_contracts,
+            args.monitor_tables,
+            args.monitor_minutes,
+            tuple(args.monitor_headroom),
+            args.monitor_headroom_seconds,
+            args.monitor_replicas_minutes,
+            server_url(),
+        )
+        sections.append(run_monitor(monitor))
 
     rows: list[Row] = [row for s in sections for row in s.rows]
     others = others_share(cpu_before, cpu_seconds(), time.monotonic() - started)

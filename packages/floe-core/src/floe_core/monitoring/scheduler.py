@@ -35,11 +35,20 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from floe_core.contracts.tables import contract_tables
 from floe_core.errors import FloeError, InputError
 from floe_core.events import CheckResult, CheckStatus, ContractViolationEvent, ViolationType
 from floe_core.monitoring.runner import CheckTimeout, run_in_daemon_thread
-from floe_core.state.schedule import DueCheck, Finished, ScheduleStore, overran
+from floe_core.state.schedule import (
+    DueCheck,
+    Finished,
+    ScheduleStore,
+    next_slot,
+    overran,
+    phase,
+)
 
 if TYPE_CHECKING:
     from floe_core.alerting.router import AlertOutcome, AlertRouter
@@ -61,6 +70,9 @@ SCHEDULED_TYPES = (
 #: Deprecation has no interval of its own in check_intervals: once an hour is plenty for
 #: dates counted in days.
 DEPRECATION_INTERVAL_SECONDS = 3600.0
+#: Contracts planned per schedule transaction (a first start on 10,000 contracts plans in
+#: batches, each a bounded IN list).
+PLAN_BATCH = 500
 #: Types a new snapshot can change (continuous mode runs them as soon as one lands).
 SNAPSHOT_TYPES = ("freshness", "schema_drift", "quality")
 
@@ -105,7 +117,7 @@ class Scheduler:
         metrics: SchedulerMetrics | None = None,
         replica_id: str | None = None,
         max_concurrency: int = 32,
-        tick_seconds: float = 0.25,
+        tick_seconds: float = 0.1,
         refresh_seconds: float = 5.0,
         grace_seconds: float = 30.0,
         first_run_within: float | None = 60.0,
@@ -127,6 +139,8 @@ class Scheduler:
         self.clock = clock
         self.stats = SchedulerStats()
         self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
+        #: What this replica claimed last, per row: run on its slots while the database is gone.
+        self._held: dict[tuple[str, str], DueCheck] = {}
         self._finished: list[Finished] = []
         self._known: dict[str, datetime | None] = {}  # contract -> updated_at when planned
         self._loops: list[asyncio.Task[None]] = []
@@ -242,14 +256,15 @@ class Scheduler:
         if not self._known:  # first refresh: rows of contracts no longer registered go too
             gone += [n for n in await self.schedule.scheduled_names() if n not in active]
         wanted: dict[str, dict[str, float]] = {}
-        for name in changed:
-            registered = await self.store.get_contract(name)
-            if registered is None:
-                continue
+        for registered in await self._load(changed):
+            name = registered.contract_name
             self.monitor.register(registered)
             wanted[name] = self.intervals(registered)
             self._known[name] = active[name]
-        await self.schedule.plan(wanted, now, self.first_run_within)
+        names = list(wanted)
+        for start in range(0, len(names), PLAN_BATCH):
+            batch = {n: wanted[n] for n in names[start : start + PLAN_BATCH]}
+            await self.schedule.plan(batch, now, self.first_run_within)
         for name in gone:
             self._known.pop(name, None)
             if name in {c.contract_name for c in self.monitor.contracts}:
@@ -268,6 +283,15 @@ class Scheduler:
         await self._probe_catalogs()
         self.stats.last_refresh = now
         self.cached_status = await self.status()
+
+    async def _load(self, names: list[str]) -> list[RegisteredContract]:
+        """The registrations of ``names``: one by one for a few, all at once for many."""
+        if len(names) > PLAN_BATCH // 10:
+            wanted = set(names)
+            everyone = await self.store.list_contracts(active_only=True)
+            return [r for r in everyone if r.contract_name in wanted]
+        loaded = [await self.store.get_contract(name) for name in names]
+        return [r for r in loaded if r is not None]
 
     def intervals(self, registered: RegisteredContract) -> dict[str, float]:
         """Each check type the contract has something for, and its interval in seconds;
@@ -370,23 +394,50 @@ class Scheduler:
 
     async def _tick(self) -> None:
         self._last_tick = time.monotonic()
-        await self._flush()
-        if self._stopping.is_set():
-            return
         now = self.clock()
-        free = self.max_concurrency - len(self._running)
-        for due in await self.schedule.claim(now, free, self.lease):
-            key = (due.contract_name, due.check_type)
-            if key in self._running:  # this replica still runs it: the lease lapsed meanwhile
-                self._skip(due, now)
-                continue
-            lag = max(0.0, (now - due.due_at).total_seconds())
-            if self.metrics is not None:
-                self.metrics.schedule_lag(lag)
-            self.stats.runs_started += 1
-            task = asyncio.create_task(self._run(due, lag), name=f"{key[0]}/{key[1]}")
-            self._running[key] = task
-            task.add_done_callback(lambda _, key=key: self._running.pop(key, None))  # type: ignore[misc]
+        try:
+            await self._flush()
+            if self._stopping.is_set():
+                return
+            free = self.max_concurrency - len(self._running)
+            claimed = await self.schedule.claim(now, free, self.lease)
+        except (SQLAlchemyError, OSError):
+            self._run_held_locally(now)
+            raise
+        for due in claimed:
+            self._held[(due.contract_name, due.check_type)] = due
+            self._start(due, now, local=False)
+
+    def _start(self, due: DueCheck, now: datetime, *, local: bool) -> None:
+        key = (due.contract_name, due.check_type)
+        if key in self._running:  # this replica still runs it: the lease lapsed meanwhile
+            self._skip(due, now)
+            return
+        lag = max(0.0, (now - due.due_at).total_seconds())
+        if self.metrics is not None:
+            self.metrics.schedule_lag(lag)
+        self.stats.runs_started += 1
+        task = asyncio.create_task(self._run(due, lag, local), name=f"{key[0]}/{key[1]}")
+        self._running[key] = task
+        task.add_done_callback(lambda _, key=key: self._running.pop(key, None))  # type: ignore[misc]
+
+    def _run_held_locally(self, now: datetime) -> None:
+        """The state database is gone: keep running the rows this replica last held, on
+        their slots, unpersisted, until it answers again (then the shared schedule rules)."""
+        for key, due in list(self._held.items()):
+            if due.next_due_at < now - timedelta(seconds=2 * due.interval_seconds):
+                del self._held[key]  # another replica had it since: not ours to run
+            elif due.next_due_at <= now and key not in self._running:
+                fraction = phase(due.contract_name, due.check_type)
+                local = DueCheck(
+                    due.contract_name,
+                    due.check_type,
+                    due.next_due_at,
+                    due.interval_seconds,
+                    next_slot(now, due.interval_seconds, fraction),
+                )
+                self._held[key] = local
+                self._start(local, now, local=True)
 
     def _skip(self, due: DueCheck, now: datetime) -> None:
         self.stats.overruns += 1
@@ -414,7 +465,7 @@ class Scheduler:
 
     # One run ----------------------------------------------------------------------------
 
-    async def _run(self, due: DueCheck, lag: float) -> None:
+    async def _run(self, due: DueCheck, lag: float, local: bool = False) -> None:
         name, check_type = due.contract_name, due.check_type
         status = "error"
         try:
@@ -440,7 +491,8 @@ class Scheduler:
             )
         finally:
             self.stats.runs_finished += 1
-            self._finished.append(Finished(due, status, self.clock()))
+            if not local:  # a run without the database has no lease to release
+                self._finished.append(Finished(due, status, self.clock()))
 
     async def _alert(
         self,
