@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 # are there; floe runs without it (slower), and .ci/run requires it (FLOE_REQUIRE_SPEEDUPS).
 SPEEDUPS := packages/floe-speedups
 
-.PHONY: install demo demo-monitor test lint typecheck pytest bench clean alertmanager
+.PHONY: install demo demo-monitor test lint typecheck pytest bench clean alertmanager prometheus
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("floe needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -52,7 +52,15 @@ alertmanager:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager >/dev/null; } \
 	  || echo "prometheus-alertmanager could not be installed (apt-get as root); its tests will skip" >&2; }
 
-pytest: install alertmanager
+# The real Prometheus that scrapes floe sla monitor's /metrics in one test (Debian's package);
+# .ci/run requires it (FLOE_REQUIRE_PROMETHEUS), elsewhere that test skips without it.
+prometheus:
+	@command -v prometheus >/dev/null 2>&1 || { \
+	  echo "installing prometheus (Debian) for the monitor's scrape test" >&2; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } \
+	  || echo "prometheus could not be installed (apt-get as root); its test will skip" >&2; }
+
+pytest: install alertmanager prometheus
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -300,3 +300,25 @@ def test_an_invalid_compute_config_is_a_usage_error(lake: Any, registry: PluginR
     assert result.status is CheckStatus.ERROR
     assert result.details["reason"] == "plugin_error"
     assert "plugins.compute.config.databse" in result.details["message"]
+
+
+def test_a_healthy_compute_engine_is_asked_again_only_after_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One engine serves every contract: its healthy answer is reused for a few seconds,
+    a failure never is."""
+    from floe_core.monitoring.checks import _availability_probe as probe
+
+    clock = [1000.0]
+    monkeypatch.setattr(probe.time, "monotonic", lambda: clock[0])
+    healthy = CountingCompute({})
+    assert probe.recent_health(healthy).ok
+    assert probe.recent_health(healthy).ok
+    assert healthy.probes == 1
+    clock[0] += probe.HEALTHY_FOR_SECONDS + 0.1
+    assert probe.recent_health(healthy).ok
+    assert healthy.probes == 2
+    failing = CountingCompute({"status": "unhealthy"})
+    assert not probe.recent_health(failing).ok
+    assert not probe.recent_health(failing).ok
+    assert failing.probes == 2

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 from pyiceberg.schema import Schema
 from pyiceberg.types import LongType, NestedField, TimestamptzType
+from sqlalchemy.engine import make_url
 
 from floe_core.config import MonitoringConfig
 from floe_core.errors import InputError
@@ -27,6 +28,7 @@ from floe_core.state.engine import open_state
 from floe_core.state.schedule import MonitorConflictError, ScheduleStore, next_slot, phase
 from floe_core.state.store import StateStore
 from floe_core.testing.iceberg import catalog_config, create_table
+from floe_core.testing.receiver import free_port
 from tests._factories import ORDERS_PROPERTIES, odcs, table_object
 
 FAST = MonitoringConfig.model_validate(
@@ -274,3 +276,90 @@ def test_stop_cancels_what_outlasts_the_grace_and_records_it_as_an_error(
 
 async def _true(value: bool) -> bool:
     return value
+
+
+class TcpProxy:
+    """A TCP forwarder to PostgreSQL that the test can cut and restore: the database
+    "going away" for the monitor, with the real server untouched."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self.server: asyncio.Server | None = None
+        self.pipes: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+        for writer in list(self.pipes):
+            writer.close()
+        self.pipes.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(
+            "127.0.0.1", self.target_port
+        )
+        self.pipes |= {writer, upstream_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+
+def test_a_replica_that_loses_the_database_keeps_its_checks_running(
+    lake: Any,
+    warehouse: Path,
+    write_contract: Callable[..., Path],
+    new_postgres_database: Callable[[], str],
+) -> None:
+    """Degraded: the rows it held keep running on their slots, /readyz says why; when the
+    database answers again it is ready again and the shared schedule rules."""
+    url = make_url(new_postgres_database())
+
+    async def scenario() -> None:
+        proxy = TcpProxy(url.port or 5432)
+        await proxy.start()
+        through = url.set(port=proxy.port).render_as_string(hide_password=False)
+        engine = await open_state(through, auto_upgrade=True)
+        store = StateStore(engine)
+        spec = PluginSpec(type="sql", config=catalog_config(warehouse))
+        monitor = ContractMonitor(FAST, catalog=spec, state=store)
+        await store.register_contract(monitor.register(write_contract(contract("orders"))))
+        metrics = Recorder()
+        scheduler = await monitor.start(
+            metrics=metrics, tick_seconds=0.05, refresh_seconds=0.2, first_run_within=0.3
+        )
+        try:
+            await eventually(lambda: _true(len(metrics.checks) >= 3))
+            await proxy.cut()
+            cut_at = len(metrics.checks)
+            await eventually(lambda: _true(not scheduler.readiness()[0]))
+            _, reasons = scheduler.readiness()
+            assert any("failed" in reason for reason in reasons), reasons
+            # Still checking, from what it held, without the database.
+            await eventually(lambda: _true(len(metrics.checks) >= cut_at + 3))
+            assert {r.check_type.value for r in metrics.checks[cut_at:]} <= {
+                "freshness",
+                "schema_drift",
+                "availability",
+            }
+            await proxy.start()
+            await eventually(lambda: _true(scheduler.readiness()[0]), timeout=30)
+        finally:
+            await monitor.stop(grace=5)
+            await engine.dispose()
+            await proxy.cut()
+
+    asyncio.run(scenario())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -18,7 +19,7 @@ from typing import Any
 
 from floe_core.errors import FloeError, TableNotFoundError
 from floe_core.monitoring.checks.base import CheckContext
-from floe_core.plugins.compute import ComputePlugin
+from floe_core.plugins.compute import ComputePlugin, ConnectionResult
 
 #: What a step reports: a failure reason (None when it succeeded) and a message.
 _Answer = tuple[str | None, str | None]
@@ -147,7 +148,7 @@ class _ProbeRun:
         return None, None
 
     def _compute(self) -> _Answer:
-        result = self.compute.validate_connection()
+        result = recent_health(self.compute)
         if result.ok:
             return None, result.message or None
         name = self.compute.name
@@ -178,3 +179,30 @@ class _ProbeRun:
                 )
             )
         return Probe(tuple(steps), (now - started) * 1000)
+
+
+#: How long a compute engine that answered counts as answering without asking it again.
+#: The engine is one for every contract: a monitor probing 30 contracts a second would
+#: otherwise open 30 DuckDB connections a second to learn the same thing. A failure is
+#: never reused: the next probe asks again.
+HEALTHY_FOR_SECONDS = 10.0
+_recent: weakref.WeakKeyDictionary[ComputePlugin, tuple[float, ConnectionResult]] = (
+    weakref.WeakKeyDictionary()
+)
+_recent_lock = threading.Lock()
+
+
+def recent_health(compute: ComputePlugin) -> ConnectionResult:
+    """``compute.validate_connection()``, or its healthy answer of the last few seconds."""
+    now = time.monotonic()
+    with _recent_lock:
+        cached = _recent.get(compute)
+    if cached is not None and now - cached[0] < HEALTHY_FOR_SECONDS:
+        return cached[1]
+    result = compute.validate_connection()
+    with _recent_lock:
+        if result.ok:
+            _recent[compute] = (now, result)
+        else:
+            _recent.pop(compute, None)
+    return result
