@@ -98,9 +98,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--monitor-headroom",
-        type=int,
+        type=float,
         nargs="*",
-        default=[2, 4, 8, 16],
+        default=[1.25, 1.5, 1.75, 2, 3],
         metavar="FACTOR",
         help="interval divisors tried for headroom, monitor benchmark",
     )
@@ -142,7 +142,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.compare_repeat = min(args.compare_repeat, 3)
         args.alerts_contracts = min(args.alerts_contracts, 50)
         args.monitor_contracts, args.monitor_tables = 1_000, 20
-        args.monitor_minutes, args.monitor_headroom = 2, [4, 16]
+        args.monitor_minutes, args.monitor_headroom = 2, [2.0, 4.0]
         args.monitor_headroom_seconds, args.monitor_replicas_minutes = 30, 1
     if min(args.alerts_contracts, args.alerts_runs, args.alerts_concurrency, args.alerts_batch) < 1:
         parser.error("the --alerts-* counts must be >= 1")

@@ -8,7 +8,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,13 @@ from floe_core.manifest import PluginSpec
 from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome
 from floe_core.monitoring.monitor import ContractMonitor
 from floe_core.state.engine import open_state
-from floe_core.state.schedule import MonitorConflictError, ScheduleStore, next_slot, phase
+from floe_core.state.schedule import (
+    Finished,
+    MonitorConflictError,
+    ScheduleStore,
+    next_slot,
+    phase,
+)
 from floe_core.state.store import StateStore
 from floe_core.testing.iceberg import catalog_config, create_table
 from floe_core.testing.receiver import free_port
@@ -361,5 +367,27 @@ def test_a_replica_that_loses_the_database_keeps_its_checks_running(
             await monitor.stop(grace=5)
             await engine.dispose()
             await proxy.cut()
+
+    asyncio.run(scenario())
+
+
+def test_a_changed_interval_moves_rows_onto_their_slots_not_all_at_once(tmp_path: Path) -> None:
+    """New rows come due within ``first_within``; a changed interval keeps rows spread."""
+
+    async def scenario() -> None:
+        engine = await open_state(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", auto_upgrade=True)
+        schedule = ScheduleStore(engine, "me")
+        now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+        names = [f"c{i}" for i in range(50)]
+        await schedule.plan({n: {"freshness": 3600.0} for n in names}, now, 60.0)
+        first = await schedule.claim(now + timedelta(seconds=61), 100, timedelta(seconds=1))
+        assert len(first) == 50  # every new row's first run within the minute
+        await schedule.finish([Finished(d, "pass", now + timedelta(seconds=61)) for d in first])
+        await schedule.plan({n: {"freshness": 600.0} for n in names}, now, 60.0)
+        due = await schedule.claim(now + timedelta(seconds=61), 100, timedelta(seconds=1))
+        assert len(due) < 15  # about a tenth of the new 10-minute interval, not all 50
+        for d in due:
+            assert d.due_at == next_slot(now, 600.0, phase(d.contract_name, "freshness"))
+        await engine.dispose()
 
     asyncio.run(scenario())

@@ -180,7 +180,9 @@ class ScheduleStore:
     ) -> None:
         """Make the rows of the contracts in ``wanted`` (name -> check type -> interval s)
         exactly those: new rows get their first slot (within ``first_within`` seconds when
-        given), changed intervals move to the new slots, types no longer wanted go."""
+        given), rows whose interval changed move to their slots of the new interval (spread
+        as ever, so a changed manifest does not make every check due at once), types no
+        longer wanted go."""
         if not wanted:
             return
         table = table_of(MonitorSchedule)
@@ -208,7 +210,10 @@ class ScheduleStore:
                     old = have.get((name, check_type))
                     if old is not None and math.isclose(old, interval):
                         continue
-                    due = self.first_due(name, check_type, interval, now, first_within)
+                    if old is None:  # a new row: its first run comes soon
+                        due = self.first_due(name, check_type, interval, now, first_within)
+                    else:  # a changed interval: onto its slots, never a stampede of them
+                        due = next_slot(now, interval, phase(name, check_type))
                     row = {"n": name, "t": check_type, "i": interval, "d": due}
                     (new if old is None else moved).append(row)
             if new:
