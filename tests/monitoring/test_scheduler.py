@@ -223,21 +223,33 @@ class Recorder:
         pass
 
 
+async def slow_monitor(
+    tmp_path: Path,
+    warehouse: Path,
+    write_contract: Callable[..., Path],
+    slow: SlowFreshness,
+    config: MonitoringConfig = FAST,
+) -> tuple[ContractMonitor, StateStore]:
+    """A monitor on SQLite whose one check is ``slow``, with contract ``orders`` registered."""
+    engine = await open_state(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", auto_upgrade=True)
+    store = StateStore(engine)
+    spec = PluginSpec(type="sql", config=catalog_config(warehouse))
+    monitor = ContractMonitor(config, catalog=spec, state=store, checks={slow.check_type: slow})
+    await store.register_contract(monitor.register(write_contract(contract("orders"))))
+    return monitor, store
+
+
 def test_an_overrun_skips_the_missed_run_and_never_overlaps(
     lake: Any, warehouse: Path, write_contract: Callable[..., Path], tmp_path: Path
 ) -> None:
     async def scenario() -> None:
-        engine = await open_state(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", auto_upgrade=True)
-        store = StateStore(engine)
-        spec = PluginSpec(type="sql", config=catalog_config(warehouse))
         slow = SlowFreshness(1.0)
         config = FAST.model_copy(
             update={"check_intervals": FAST.check_intervals.model_copy(
                 update={"freshness_minutes": 0.005}  # every 0.3 s, each run takes 1 s
             )}
         )  # fmt: skip
-        monitor = ContractMonitor(config, catalog=spec, state=store, checks={slow.check_type: slow})
-        await store.register_contract(monitor.register(write_contract(contract("orders"))))
+        monitor, store = await slow_monitor(tmp_path, warehouse, write_contract, slow, config)
         metrics = Recorder()
         scheduler = await monitor.start(
             metrics=metrics, tick_seconds=0.05, refresh_seconds=0.2, first_run_within=0.1
@@ -251,7 +263,7 @@ def test_an_overrun_skips_the_missed_run_and_never_overlaps(
         assert scheduler.stats.overruns == len(metrics.overruns)
         assert len(metrics.lags) == slow.runs
         assert all(r.check_type is ViolationType.FRESHNESS for r in metrics.checks)
-        await engine.dispose()
+        await store.engine.dispose()
 
     asyncio.run(scenario())
 
@@ -260,12 +272,9 @@ def test_stop_cancels_what_outlasts_the_grace_and_records_it_as_an_error(
     lake: Any, warehouse: Path, write_contract: Callable[..., Path], tmp_path: Path
 ) -> None:
     async def scenario() -> None:
-        engine = await open_state(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", auto_upgrade=True)
-        store = StateStore(engine)
-        spec = PluginSpec(type="sql", config=catalog_config(warehouse))
         slow = SlowFreshness(5.0)
-        monitor = ContractMonitor(FAST, catalog=spec, state=store, checks={slow.check_type: slow})
-        await store.register_contract(monitor.register(write_contract(contract("orders"))))
+        monitor, store = await slow_monitor(tmp_path, warehouse, write_contract, slow)
+        engine = store.engine
         await monitor.start(tick_seconds=0.05, refresh_seconds=0.2, first_run_within=0.1)
         await eventually(lambda: _true(slow.running == 1))
         started = time.monotonic()

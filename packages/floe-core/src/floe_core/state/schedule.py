@@ -116,15 +116,16 @@ class ScheduleStore:
                         "per database: stop that one, or use a PostgreSQL state database "
                         "(FLOE_STATE_URL) to run replicas"
                     )
-            await conn.execute(
-                table.insert().values(
-                    replica_id=self.replica_id,
-                    host=socket.gethostname()[:255],
-                    pid=os.getpid(),
-                    started_at=now,
-                    heartbeat_at=now,
-                )
-            )
+            await conn.execute(table.insert().values(self._replica_row(now)))
+
+    def _replica_row(self, now: datetime) -> dict[str, Any]:
+        return {
+            "replica_id": self.replica_id,
+            "host": socket.gethostname()[:255],
+            "pid": os.getpid(),
+            "started_at": now,
+            "heartbeat_at": now,
+        }
 
     async def heartbeat(self, now: datetime) -> None:
         """Say this replica is alive (and take its row back if another forgot it)."""
@@ -134,15 +135,7 @@ class ScheduleStore:
                 update(table).where(table.c.replica_id == self.replica_id).values(heartbeat_at=now)
             )
             if not done.rowcount:
-                await conn.execute(
-                    table.insert().values(
-                        replica_id=self.replica_id,
-                        host=socket.gethostname()[:255],
-                        pid=os.getpid(),
-                        started_at=now,
-                        heartbeat_at=now,
-                    )
-                )
+                await conn.execute(table.insert().values(self._replica_row(now)))
 
     async def leave(self) -> None:
         """Forget this replica and release every lease it holds (a clean stop)."""
