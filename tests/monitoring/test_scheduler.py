@@ -29,6 +29,7 @@ from floe_core.state.schedule import (
     Finished,
     MonitorConflictError,
     ScheduleStore,
+    following,
     next_slot,
     phase,
 )
@@ -89,6 +90,17 @@ def test_next_slot_is_stable_and_strictly_after() -> None:
     assert now < slot <= now.replace(minute=1)
     assert next_slot(slot, 60.0, fraction) == slot.replace(minute=slot.minute + 1)
     assert phase("orders", "quality") != fraction
+
+
+def test_a_late_run_stands_for_the_slot_it_missed() -> None:
+    """An overdue row run at an arbitrary moment does not make its next slot come at once."""
+    fraction = phase("orders", "freshness")
+    due = next_slot(datetime(2026, 1, 1, 12, tzinfo=UTC), 60.0, fraction)
+    on_time = following(due, due + timedelta(milliseconds=50), 60.0, fraction)
+    assert on_time == due + timedelta(seconds=60)
+    # An hour late, 5 s before one of its slots: the next run is the slot after that one.
+    late = due + timedelta(minutes=59, seconds=55)
+    assert following(due, late, 60.0, fraction) == due + timedelta(minutes=61)
 
 
 def test_start_needs_a_state_database() -> None:

@@ -411,7 +411,7 @@ class Scheduler:
     def _start(self, due: DueCheck, now: datetime, *, local: bool) -> None:
         key = (due.contract_name, due.check_type)
         if key in self._running:  # this replica still runs it: the lease lapsed meanwhile
-            self._skip(due, now)
+            self._skip(due, due.due_at)
             return
         lag = max(0.0, (now - due.due_at).total_seconds())
         if self.metrics is not None:
@@ -439,15 +439,20 @@ class Scheduler:
                 self._held[key] = local
                 self._start(local, now, local=True)
 
-    def _skip(self, due: DueCheck, now: datetime) -> None:
+    def _skip(self, due: DueCheck, skipped_at: datetime) -> None:
+        """A run of ``due``'s row, due at ``skipped_at``, does not happen: the one before it
+        was still running (an overrun)."""
         self.stats.overruns += 1
         if self.metrics is not None:
             self.metrics.overrun(due.check_type)
         log.warning(
-            "%s %s is still running from its last due time: this run (due %s) is skipped",
+            "%s %s: the run due at %s UTC is skipped, the previous one was still running "
+            "(it took longer than the %gs interval)",
             due.contract_name,
             due.check_type,
-            f"{due.due_at:%H:%M:%S}",
+            f"{skipped_at:%H:%M:%S}",
+            due.interval_seconds,
+            extra={"floe.contract.name": due.contract_name, "floe.check.type": due.check_type},
         )
 
     async def _flush(self) -> None:
@@ -461,7 +466,7 @@ class Scheduler:
             raise
         for finished in done:
             if overran(finished):
-                self._skip(finished.due, finished.finished_at)
+                self._skip(finished.due, finished.due.next_due_at)
 
     # One run ----------------------------------------------------------------------------
 

@@ -89,6 +89,17 @@ def next_slot(after: datetime, interval_seconds: float, fraction: float) -> date
     return slot
 
 
+def following(due: datetime, now: datetime, interval_seconds: float, fraction: float) -> datetime:
+    """The due time after a run of the slot ``due`` started at ``now``: the next slot, or the
+    one after it when a late run (a monitor that was down, a backlog) would leave less than
+    half an interval before it. A late run stands for the slot it missed; it does not make
+    the next one come at once."""
+    slot = next_slot(max(due, now), interval_seconds, fraction)
+    if (slot - now).total_seconds() < interval_seconds / 2:
+        slot += timedelta(seconds=interval_seconds)
+    return slot
+
+
 class ScheduleStore:
     """The schedule tables, as one replica (``replica_id``) sees and changes them."""
 
@@ -291,7 +302,7 @@ class ScheduleStore:
                     check_type,
                     as_utc(due),
                     interval,
-                    next_slot(max(as_utc(due), now), interval, phase(name, check_type)),
+                    following(as_utc(due), now, interval, phase(name, check_type)),
                 )
                 for name, check_type, due, interval in rows
             ]
