@@ -412,3 +412,37 @@ def test_a_changed_interval_moves_rows_onto_their_slots_not_all_at_once(tmp_path
         await engine.dispose()
 
     asyncio.run(scenario())
+
+
+def test_a_table_that_disappears_is_an_availability_violation_and_stays_scheduled(
+    lake: Any, warehouse: Path, write_contract: Callable[..., Path], tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        engine = await open_state(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", auto_upgrade=True)
+        store = StateStore(engine)
+        spec = PluginSpec(type="sql", config=catalog_config(warehouse))
+        monitor = ContractMonitor(FAST, catalog=spec, state=store)
+        await store.register_contract(monitor.register(write_contract(contract("orders"))))
+        metrics = Recorder()
+        await monitor.start(
+            metrics=metrics, tick_seconds=0.05, refresh_seconds=0.2, first_run_within=0.3
+        )
+        try:
+            await eventually(lambda: _true(len(metrics.checks) >= 3))
+            lake.drop_table("sales.orders")
+            gone_at = len(metrics.checks)
+
+            def failing(check_type: str) -> int:
+                return sum(
+                    r.check_type.value == check_type and r.status is CheckStatus.FAIL
+                    for r in metrics.checks[gone_at:]
+                )
+
+            await eventually(lambda: _true(failing("availability") >= 2))
+            schedule = ScheduleStore(engine, "observer")
+            assert (await schedule.counts(datetime.now(UTC)))["scheduled"] == 3
+        finally:
+            await monitor.stop(grace=5)
+            await engine.dispose()
+
+    asyncio.run(scenario())
