@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Check types the monitor schedules, in the order a new contract's first runs are planned.
+#: Check types the monitor schedules (each one a contract has anything for).
 SCHEDULED_TYPES = (
     ViolationType.AVAILABILITY,
     ViolationType.FRESHNESS,
