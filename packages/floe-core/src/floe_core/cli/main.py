@@ -21,6 +21,22 @@ def cli(verbose: int) -> None:
       floe sla check --help                    what is checked, formats, exit codes
     """
     configure_logging(verbose)
+    _export_traces_if_asked()
+
+
+def _export_traces_if_asked() -> None:
+    """With ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``OTEL_TRACES_EXPORTER``) set, export the
+    command's spans over OTLP, flushed when it ends; without any ``OTEL_*`` variable the
+    OpenTelemetry SDK is not even imported."""
+    import os
+
+    if not any(name.startswith("OTEL_") for name in os.environ):
+        return
+    from floe_core.telemetry.tracing import configure_from_env
+
+    export = configure_from_env()
+    if export is not None:
+        click.get_current_context().call_on_close(export.shutdown)
 
 
 cli.add_command(sla)

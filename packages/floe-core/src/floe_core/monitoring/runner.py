@@ -26,8 +26,13 @@ from floe_core.errors import (
 )
 from floe_core.events import CheckResult, ContractViolationEvent
 from floe_core.monitoring.checks.base import Check, CheckContext, CheckOutcome, Finding
+from floe_core.telemetry import tracing
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from opentelemetry.trace import Span
+
     from floe_core.plugins.catalog import CatalogPlugin
 
 log = logging.getLogger(__name__)
@@ -121,25 +126,43 @@ def failed_run(
     check: Check, ctx: CheckContext, outcome: CheckOutcome
 ) -> tuple[CheckResult, list[ContractViolationEvent]]:
     """The result of a check that could not start, because of ``outcome``."""
-    return _result(check, ctx, outcome, 0.0, []), []
+    with _span(check, ctx) as span:
+        result = _result(check, ctx, outcome, 0.0, [])
+        tracing.finish_check(span, result, [])
+    return result, []
 
 
 async def run_check(
     check: Check, ctx: CheckContext, timeout: float
 ) -> tuple[CheckResult, list[ContractViolationEvent]]:
-    """Run ``check`` against ``ctx``; never raises for a problem with the table or catalog."""
-    started = time.monotonic()
-    try:
-        outcome = await run_in_daemon_thread(lambda: check.evaluate(ctx), timeout)
-    except Exception as exc:  # every failure becomes an ``error`` result with its reason
-        outcome = _outcome_of_error(exc, check, timeout)
-    duration = time.monotonic() - started
-    events = sorted(
-        (_event(ctx, check, f, duration) for f in outcome.findings),
-        key=lambda e: e.severity.rank,
-        reverse=True,
+    """Run ``check`` against ``ctx``; never raises for a problem with the table or catalog.
+
+    The run is a ``floe.contract.check`` span (a no-op without an OpenTelemetry SDK); its
+    ``traceparent`` goes into each violation's metadata, so an alert links to its trace.
+    """
+    with _span(check, ctx) as span:
+        started = time.monotonic()
+        evaluate = tracing.in_this_context(lambda: check.evaluate(ctx))
+        try:
+            outcome = await run_in_daemon_thread(evaluate, timeout)
+        except Exception as exc:  # every failure becomes an ``error`` result with its reason
+            outcome = _outcome_of_error(exc, check, timeout)
+        duration = time.monotonic() - started
+        parent = tracing.traceparent(span)
+        events = sorted(
+            (_event(ctx, check, f, duration, parent) for f in outcome.findings),
+            key=lambda e: e.severity.rank,
+            reverse=True,
+        )
+        result = _result(check, ctx, outcome, duration, events)
+        tracing.finish_check(span, result, events)
+    return result, events
+
+
+def _span(check: Check, ctx: CheckContext) -> AbstractContextManager[Span]:
+    return tracing.check_run(
+        contract_name(ctx.contract), contract_version(ctx.contract), check.check_type.value
     )
-    return _result(check, ctx, outcome, duration, events), events
 
 
 def _result(
@@ -162,7 +185,7 @@ def _result(
 
 
 def _event(
-    ctx: CheckContext, check: Check, finding: Finding, duration: float
+    ctx: CheckContext, check: Check, finding: Finding, duration: float, parent: str | None
 ) -> ContractViolationEvent:
     return ContractViolationEvent(
         contract_name=contract_name(ctx.contract),
@@ -176,7 +199,7 @@ def _event(
         timestamp=ctx.now,
         affected_consumers=affected_consumers(ctx.contract),
         check_duration_seconds=duration,
-        metadata=finding.metadata,
+        metadata={**finding.metadata, "traceparent": parent} if parent else finding.metadata,
     )
 
 

@@ -13,6 +13,7 @@ from floe_core.quality.engine import Engine, OutOfBounds, RuleError, Settings
 from floe_core.quality.ranges import bitmap_range, disjoint_groups
 from floe_core.quality.source import Source, choose_source
 from floe_core.quality.sql import Params, column_sql, measure_sql
+from floe_core.telemetry import tracing
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -53,7 +54,7 @@ def scan_rules(
     engine = Engine(table, source, list(read.values()), settings)
     done: dict[int, RuleResult] = {}
     try:
-        with engine:
+        with tracing.step(tracing.ENGINE_SCAN, **{"floe.table": _name(table)}), engine:
             done.update(_library_pass(engine, facts, library, columns))
             for index, rule in sql:
                 column = columns[rule.element] if rule.element else None
@@ -67,6 +68,10 @@ def scan_rules(
         for index, rule in rules:
             done.setdefault(index, RuleResult.not_evaluated(rule, exc.reason, str(exc)))
     return Scanned(done, engine.scans, source)
+
+
+def _name(table: Table) -> str:
+    return ".".join(str(part) for part in table.name())
 
 
 def _library_pass(

@@ -21,6 +21,7 @@ from floe_core.contracts.tables import ContractTable
 from floe_core.errors import FloeError
 from floe_core.events import CheckStatus, ViolationSeverity, ViolationType
 from floe_core.manifest import PluginsSection
+from floe_core.telemetry import tracing
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -104,7 +105,8 @@ class CheckContext:
         with self._lock:
             if identifier not in self._loaded:
                 try:
-                    self._loaded[identifier] = self.catalog.load_table(identifier)
+                    with tracing.step(tracing.CATALOG_LOAD, **{"floe.table": identifier}):
+                        self._loaded[identifier] = self.catalog.load_table(identifier)
                 except FloeError as exc:
                     self._loaded[identifier] = exc
             loaded = self._loaded[identifier]

@@ -1,0 +1,208 @@
+"""Traces of check runs through the OpenTelemetry API: a span per contract run and per check.
+
+    floe.contract.run            contract name and version
+    └── floe.contract.check      floe.check.type, .status, .duration_ms; the worst violation's
+        ├── floe.catalog.load_table   severity and type; status ERROR on fail or error
+        └── floe.engine.scan
+
+Only the API is used here: without an SDK set up by the application every span is a no-op
+and nothing is recorded. ``floe sla check`` and ``floe sla monitor`` set one up
+(``configure_from_env``) when ``OTEL_EXPORTER_OTLP_ENDPOINT``,
+``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` or ``OTEL_TRACES_EXPORTER`` is set: OTLP over
+HTTP/protobuf, service name ``floe`` (``OTEL_SERVICE_NAME`` and ``OTEL_RESOURCE_ATTRIBUTES``
+apply), spans exported in a background thread so a check never waits for the collector.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
+
+from opentelemetry import context, trace
+from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from floe_core._redact import one_line, redact
+from floe_core._version import __version__
+from floe_core.events import CheckResult, CheckStatus, ContractViolationEvent
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CONTRACT_RUN = "floe.contract.run"
+CHECK = "floe.contract.check"
+CATALOG_LOAD = "floe.catalog.load_table"
+ENGINE_SCAN = "floe.engine.scan"
+#: Any of these set means "export traces" (``OTEL_TRACES_EXPORTER=none`` means not).
+TRIGGERS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+
+def tracer() -> trace.Tracer:
+    """floe's tracer on whatever provider the application set (the API's no-op without one)."""
+    return trace.get_tracer("floe", __version__)
+
+
+@contextmanager
+def contract_run(name: str, version: str) -> Iterator[Span]:
+    """The parent span of one contract run."""
+    with tracer().start_as_current_span(
+        CONTRACT_RUN, attributes={"floe.contract.name": name, "floe.contract.version": version}
+    ) as span:
+        yield span
+
+
+@contextmanager
+def check_run(name: str, version: str, check_type: str) -> Iterator[Span]:
+    """The span of one check; ``finish_check`` records what it found."""
+    attributes = {
+        "floe.contract.name": name,
+        "floe.contract.version": version,
+        "floe.check.type": check_type,
+    }
+    with tracer().start_as_current_span(
+        CHECK, attributes=attributes, record_exception=False, set_status_on_exception=False
+    ) as span:
+        yield span
+
+
+def finish_check(
+    span: Span, result: CheckResult, violations: Sequence[ContractViolationEvent]
+) -> None:
+    """Record a check's status, duration and worst violation on its span."""
+    span.set_attribute("floe.check.status", result.status.value)
+    span.set_attribute("floe.check.duration_ms", round(result.duration_seconds * 1000, 3))
+    worst = max(violations, key=lambda v: v.severity.rank, default=None)
+    if worst is not None:
+        span.set_attribute("floe.violation.severity", worst.severity.value)
+        span.set_attribute("floe.violation.type", worst.violation_type.value)
+    if result.status in (CheckStatus.FAIL, CheckStatus.ERROR):
+        reason = str(result.details.get("reason", "")) or (
+            f"{worst.severity.value} {worst.violation_type.value}" if worst else "failed"
+        )
+        span.set_status(Status(StatusCode.ERROR, reason))
+
+
+@contextmanager
+def step(name: str, **attributes: str) -> Iterator[Span]:
+    """A child span of the current one (a catalog load, an engine scan)."""
+    with tracer().start_as_current_span(name, attributes=attributes) as span:
+        yield span
+
+
+def traceparent(span: Span) -> str | None:
+    """The W3C ``traceparent`` of ``span``; None for a no-op span (no SDK)."""
+    if not span.get_span_context().is_valid:
+        return None
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
+    return carrier.get("traceparent")
+
+
+def in_this_context(fn: Callable[[], T]) -> Callable[[], T]:
+    """``fn`` to run in another thread with the caller's trace context (its spans' parent)."""
+    captured = context.get_current()
+
+    def run() -> T:
+        token = context.attach(captured)
+        try:
+            return fn()
+        finally:
+            context.detach(token)
+
+    return run
+
+
+# Setting up the SDK (floe's own commands only) -----------------------------------------------
+
+
+def wanted(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the environment asks for traces to be exported."""
+    env = os.environ if env is None else env
+    exporter = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if exporter == "none":
+        return False
+    return bool(exporter) or any(env.get(name, "").strip() for name in TRIGGERS)
+
+
+class TracingExport:
+    """The SDK provider floe's command set up; ``shutdown`` flushes what is left (bounded)."""
+
+    def __init__(self, provider: TracerProvider) -> None:
+        self.provider = provider
+
+    def shutdown(self, timeout_ms: int = 3000) -> None:
+        self.provider.force_flush(timeout_ms)
+        self.provider.shutdown()
+
+
+def configure_from_env() -> TracingExport | None:
+    """An SDK TracerProvider exporting OTLP over HTTP/protobuf, set as the global one, when
+    the ``OTEL_*`` environment asks for traces; else None and nothing is loaded."""
+    if not wanted():
+        return None
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME") or "floe"})
+    provider = TracerProvider(resource=resource)
+    # A collector that does not answer is retried for this long (the exporter's own default
+    # is 10 s, which a one-off `floe sla check` would wait for at exit).
+    timeout = None if _timeout_set() else EXPORT_TIMEOUT_SECONDS
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(timeout=timeout)))
+    trace.set_tracer_provider(provider)
+    _say_once("opentelemetry.exporter", "traces could not be exported")
+    return TracingExport(provider)
+
+
+#: How long an export may retry a collector that does not answer, unless OTEL_* says.
+EXPORT_TIMEOUT_SECONDS = 2.0
+
+
+def _timeout_set() -> bool:
+    return any(
+        os.environ.get(name, "").strip()
+        for name in ("OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
+    )
+
+
+def _say_once(prefix: str, what: str) -> None:
+    """A collector that does not answer: one WARNING, not one per batch and retry. Filters
+    apply only on the logger a record is made on: every logger under ``prefix`` gets one."""
+    once = _Once(what)
+    names = [n for n in logging.root.manager.loggerDict if n.startswith(prefix)]
+    for name in [prefix, *names]:
+        logging.getLogger(name).addFilter(once)
+
+
+class _Once(logging.Filter):
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+        self.said = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        if self.said:
+            return False
+        self.said = True
+        endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
+            "OTEL_EXPORTER_OTLP_ENDPOINT", "the default endpoint"
+        )
+        # Rewritten in place (a filter may not return a new record before Python 3.12).
+        record.msg = redact(
+            f"{self.what} to {endpoint}: {one_line(record.getMessage())} (said once; the "
+            "checks are not affected)"
+        )
+        record.args = None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
