@@ -45,6 +45,27 @@ class AlertChannelSpec(BaseModel):
     config: dict[str, Any] = {}
 
 
+class LineageBackendConfig(BaseModel):
+    """Where OpenLineage events go and how they are named (``plugins.lineage_backend``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # openlineage-python's transport config ({type: http, url: ..., auth: ...}); without it,
+    # the client's own configuration (OPENLINEAGE_URL, openlineage.yml), else nothing is sent.
+    transport: dict[str, Any] | None = None
+    namespace: str = Field("floe", min_length=1)  # the jobs' namespace
+    emit_on_pass: bool = False  # also send START/COMPLETE for runs without a violation
+
+
+class LineageBackendSpec(BaseModel):
+    """``plugins.lineage_backend``: OpenLineage events of the check runs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["openlineage"]
+    config: LineageBackendConfig = LineageBackendConfig()
+
+
 class PluginsSection(BaseModel):
     """``plugins``: one entry per kind of plugin the platform chooses."""
 
@@ -54,6 +75,7 @@ class PluginsSection(BaseModel):
     compute: PluginSpec | None = None  # default: the built-in duckdb compute plugin
     quality: PluginSpec | None = None  # default: the built-in duckdb quality plugin
     alert_channels: list[AlertChannelSpec] = []
+    lineage_backend: LineageBackendSpec | None = None
 
     @field_validator("alert_channels")
     @classmethod

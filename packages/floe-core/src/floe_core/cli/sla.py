@@ -246,6 +246,7 @@ async def _run_checks(
         monitor = ContractMonitor.from_manifest(manifest, state=store)
         registered = monitor.register(contract)
         report = await monitor.run(registered.contract_name, checks or None)
+        monitor.flush_lineage()  # its OpenLineage events, if a backend is set (2 s at most)
         if channels is None:
             return report, None
         return report, await _route(report, channels, monitor.config.alerts, engine)

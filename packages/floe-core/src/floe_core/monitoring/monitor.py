@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +32,7 @@ from floe_core.config import MonitoringConfig
 from floe_core.contracts.loader import load_contract
 from floe_core.contracts.model import DataContract, contract_name, contract_version
 from floe_core.contracts.registered import RegisteredContract
-from floe_core.contracts.tables import contract_tables, iceberg_server
+from floe_core.contracts.tables import ContractTable, contract_tables, iceberg_server
 from floe_core.errors import (
     ContractNotRegisteredError,
     InputError,
@@ -40,7 +40,10 @@ from floe_core.errors import (
     PluginError,
 )
 from floe_core.events import CheckReport, CheckResult, ContractViolationEvent, ViolationType
+from floe_core.lineage.emitter import LineageEmitter, lineage_emitter
+from floe_core.lineage.events import run_events
 from floe_core.manifest import (
+    LineageBackendConfig,
     PlatformManifest,
     PluginSpec,
     PluginsSection,
@@ -71,6 +74,8 @@ if TYPE_CHECKING:
     from floe_core.state.store import ProbePoint, StateStore
 
 log = logging.getLogger(__name__)
+#: The OpenLineage sender has not been looked for yet.
+_NOT_YET = object()
 
 
 def default_checks() -> dict[ViolationType, Check]:
@@ -127,6 +132,9 @@ class ContractMonitor:
         #: Runs whose history could not be read or written, since the monitor started.
         self.persist_failures = 0
         self._scheduler: Scheduler | None = None
+        self._lineage_emitter: LineageEmitter | object | None = _NOT_YET
+        #: Called for each OpenLineage event that could not be sent (the monitor's metrics).
+        self.on_lineage_failure: Callable[[], None] | None = None
 
     @classmethod
     def from_manifest(
@@ -192,6 +200,53 @@ class ContractMonitor:
         """The monitor's clock (UTC)."""
         return self._clock()
 
+    def _send_lineage(
+        self,
+        catalog: CatalogPlugin,
+        tables: Sequence[ContractTable],
+        results: Sequence[CheckResult],
+        events: Sequence[ContractViolationEvent],
+    ) -> None:
+        """Queue the OpenLineage events of a run's checks, if a lineage backend is set."""
+        emitter = self._lineage()
+        spec = self._plugins.lineage_backend
+        if emitter is None:
+            return
+        config = spec.config if spec is not None else LineageBackendConfig()
+        identifiers = list(dict.fromkeys(t.identifier for t in tables if t.identifier))
+        for result in results:
+            emitter.submit(
+                run_events(
+                    result,
+                    [e for e in events if e.violation_type is result.check_type],
+                    namespace=config.namespace,
+                    dataset_namespace=f"iceberg://{catalog.catalog_name}",
+                    tables=identifiers,
+                    emit_on_pass=config.emit_on_pass,
+                )
+            )
+
+    def _lineage(self) -> LineageEmitter | None:
+        """The OpenLineage sender (made on first use), or None when none is configured."""
+        if self._lineage_emitter is _NOT_YET:
+            spec = self._plugins.lineage_backend
+            self._lineage_emitter = lineage_emitter(
+                spec.config.model_dump() if spec is not None else None,
+                on_failure=self._lineage_failed,
+            )
+        return self._lineage_emitter  # type: ignore[return-value]
+
+    def _lineage_failed(self) -> None:
+        if self.on_lineage_failure is not None:
+            self.on_lineage_failure()
+
+    def flush_lineage(self, timeout: float = 2.0) -> None:
+        """Send the OpenLineage events still queued (``timeout`` seconds at most) and stop the
+        sender; a later run starts a new one."""
+        emitter, self._lineage_emitter = self._lineage_emitter, _NOT_YET
+        if isinstance(emitter, LineageEmitter):
+            emitter.close(timeout)
+
     def check_of(self, check_type: ViolationType) -> Check | None:
         """The check this monitor runs for ``check_type``, if it has one."""
         return self._checks.get(check_type)
@@ -234,6 +289,7 @@ class ContractMonitor:
         try:
             await scheduler.stop(grace)
         finally:
+            self.flush_lineage()
             if scheduler.router is not None:
                 for channel in scheduler.router.channels:
                     await channel.plugin.aclose()
@@ -383,6 +439,7 @@ class ContractMonitor:
             results, events = await self._remember(
                 self._state, registered, config, results, events, now, history
             )
+        self._send_lineage(catalog, ctx.tables, results, events)
         return CheckReport(
             contract_name=registered.contract_name,
             contract_version=registered.contract_version,

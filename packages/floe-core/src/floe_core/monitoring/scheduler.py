@@ -166,6 +166,7 @@ class Scheduler:
         """Join the replicas, plan the registered set, and start the loops."""
         now = self.clock()
         await self.schedule.join(now, stale_after=self._stale_after)
+        self.monitor.on_lineage_failure = getattr(self.metrics, "lineage_failed", None)
         self.stats.started_at = now
         await self._refresh()
         self._last_tick = time.monotonic()

@@ -21,6 +21,7 @@ with their unit, if they have one, so the exporter's unit suffix adds nothing):
 ``floe_alert_delivery_failures_total``    counter    channel
 ``floe_monitor_overruns_total``           counter    type
 ``floe_monitor_schedule_lag_seconds``     histogram  none
+``floe_lineage_emit_failures_total``      counter    none
 ========================================  =========  ==================================
 
 Labels are bounded: contract names, check types, severities, statuses and channel names,
@@ -124,6 +125,11 @@ class MonitorMetrics:
             "{overrun}",
             "Scheduled checks that found the previous run of their type still running.",
         )
+        self._lineage_failures = meter.create_counter(
+            "floe_lineage_emit_failures",
+            "{event}",
+            "OpenLineage events that could not be sent (backend down, queue full).",
+        )
         self._schedule_lag = meter.create_histogram(
             "floe_monitor_schedule_lag_seconds",
             "s",
@@ -170,6 +176,10 @@ class MonitorMetrics:
     def alert_failed(self, channel: str) -> None:
         """Count a failed delivery that produced no outcome (for one that did, the outcome did)."""
         self._delivery_failures.add(1, {"channel": channel})
+
+    def lineage_failed(self) -> None:
+        """Count an OpenLineage event that could not be sent."""
+        self._lineage_failures.add(1)
 
     def overrun(self, check_type: str) -> None:
         """Count a scheduled run of ``check_type`` that found the previous one still running."""
