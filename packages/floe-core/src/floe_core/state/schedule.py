@@ -456,9 +456,13 @@ class _Writing:
 
     async def __aenter__(self) -> AsyncConnection:
         conn = await self.engine.connect()
-        if conn.dialect.name == "sqlite":
-            await conn.execution_options(**{SQLITE_BEGIN: "BEGIN IMMEDIATE"})
-        await conn.begin()
+        try:
+            if conn.dialect.name == "sqlite":
+                await conn.execution_options(**{SQLITE_BEGIN: "BEGIN IMMEDIATE"})
+            await conn.begin()
+        except BaseException:  # "database is locked": the connection goes back, not astray
+            await conn.close()
+            raise
         self._conn = conn
         return conn
 

@@ -31,6 +31,7 @@ from floe_core.events import (
     ViolationSeverity,
     ViolationType,
 )
+from floe_core.state.engine import SQLITE_BEGIN
 from floe_core.state.models import (
     ContractCheckResult,
     ContractSLAStatus,
@@ -390,7 +391,10 @@ class StateStore:
         table = table_of(RegisteredContractRow)
         row = _registration_row(registered)
         kept = ("contract_name", "registered_at", "last_check_times")
-        async with self.engine.begin() as conn:
+        async with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":  # it reads, then writes: take the lock at once
+                await conn.execution_options(**{SQLITE_BEGIN: "BEGIN IMMEDIATE"})
+            await conn.begin()
             checked = await self._last_check_times(conn, registered.contract_name)
             for check_type, moment in checked.items():
                 stored = row["last_check_times"].get(check_type)
@@ -402,6 +406,7 @@ class StateStore:
                 set_={c: stmt.excluded[c] for c in row if c not in kept},
             )
             await conn.execute(stmt)
+            await conn.commit()
 
     @staticmethod
     async def _last_check_times(conn: AsyncConnection, contract_name: str) -> dict[str, datetime]:
