@@ -6,6 +6,7 @@
     .venv/bin/python benchmarks/run.py --only compare   # floe against datacontract-cli, 1M and 10M
     .venv/bin/python benchmarks/run.py --only alerts    # alert routing on PostgreSQL and SQLite
     .venv/bin/python benchmarks/run.py --only monitor   # floe sla monitor: 10,000 contracts
+    .venv/bin/python benchmarks/run.py --only telemetry # traces + lineage against neither
 
 Generated tables are cached in benchmarks/.data/ by row and file count and reused when
 present; delete that directory (or run ``make clean``) to regenerate them.
@@ -32,9 +33,10 @@ from _freshness import FreshnessConfig, run_freshness
 from _history import HistoryConfig, run_history, server_url
 from _monitor import MonitorConfig, run_monitor
 from _report import Row, Section, render_table
+from _telemetry import run_telemetry
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-BENCHMARKS = ("freshness", "e2e", "compare", "history", "alerts", "monitor")
+BENCHMARKS = ("freshness", "e2e", "compare", "history", "alerts", "monitor", "telemetry")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -113,6 +115,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=3,
         help="minutes two replicas share the load before one is killed",
     )
+    parser.add_argument(
+        "--telemetry-repeat", type=int, default=7, help="runs of each way, telemetry benchmark"
+    )
+    parser.add_argument(
+        "--telemetry-monitor-seconds",
+        type=float,
+        default=60,
+        help="seconds the monitor is timed each way, telemetry benchmark",
+    )
     parser.add_argument("--only", choices=BENCHMARKS, help="run one benchmark")
     parser.add_argument(
         "--quick",
@@ -144,6 +155,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.monitor_contracts, args.monitor_tables = 1_000, 20
         args.monitor_minutes, args.monitor_headroom = 2, [2.0, 4.0]
         args.monitor_headroom_seconds, args.monitor_replicas_minutes = 30, 1
+        args.telemetry_repeat, args.telemetry_monitor_seconds = 3, 20
     if min(args.alerts_contracts, args.alerts_runs, args.alerts_concurrency, args.alerts_batch) < 1:
         parser.error("the --alerts-* counts must be >= 1")
     if args.repeat < 1 or args.compare_repeat < 1:
@@ -208,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
             server_url(),
         )
         sections.append(run_monitor(monitor))
+    if args.only in (None, "telemetry"):
+        print("telemetry: the overhead of traces and lineage ...", flush=True)
+        sections.append(
+            run_telemetry(args.telemetry_repeat, args.telemetry_monitor_seconds, server_url())
+        )
 
     rows: list[Row] = [row for s in sections for row in s.rows]
     others = others_share(cpu_before, cpu_seconds(), time.monotonic() - started)
