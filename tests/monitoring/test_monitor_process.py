@@ -205,3 +205,66 @@ def test_two_replicas_on_postgresql_share_the_work_and_take_over(
         for r in one.runs() + two.runs()
     )
     assert [key for key, count in due.items() if count > 1] == []
+
+
+def test_the_monitor_sends_traces_and_lineage_and_counts_lineage_failures(
+    tmp_path: Path, warehouse: Path, catalog: Any, env: dict[str, str], closed_port: int
+) -> None:
+    """The monitor's own wiring: its checks' spans reach an OTLP receiver, its FAIL runs an
+    OpenLineage receiver; a second monitor whose lineage backend is down counts the misses."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    create_table(catalog, "sales.orders", SCHEMA)
+    append(catalog, "sales.orders", timedelta(hours=3))  # stale: freshness fails
+    orders = tmp_path / "orders.yaml"
+    orders.write_text(yaml.safe_dump(contract("orders", "sales.orders")))
+    with HttpReceiver() as traces, HttpReceiver() as lineage:
+        manifest = write_manifest(tmp_path / "manifest.yaml", warehouse, None)
+        doc = yaml.safe_load(manifest.read_text())
+        transport = {"type": "http", "url": lineage.url("").rstrip("/")}
+        doc["plugins"]["lineage_backend"] = {
+            "type": "openlineage",
+            "config": {"transport": transport},
+        }
+        manifest.write_text(yaml.safe_dump(doc))
+        registered = floe_cli(env, tmp_path, "sla", "register", orders, "--manifest", manifest)
+        assert registered.returncode == 0, registered.stderr
+        monitor = Monitor(
+            tmp_path, manifest, {**env, "OTEL_EXPORTER_OTLP_ENDPOINT": traces.url("").rstrip("/")}
+        )
+        try:
+            wait_until(
+                lambda: any(
+                    e["eventType"] == "FAIL"
+                    and e["job"]["name"] == "contract_check.orders.freshness"
+                    for e in (r.json() for r in list(lineage.requests))
+                ),
+                what="a FAIL run at the lineage receiver",
+            )
+        finally:
+            assert monitor.stop() == 0
+        spans = []
+        for request in traces.requests:
+            export = ExportTraceServiceRequest()
+            export.ParseFromString(request.body)
+            spans += [s for r in export.resource_spans for sc in r.scope_spans for s in sc.spans]
+        assert {"floe.contract.run", "floe.contract.check"} <= {s.name for s in spans}
+
+    down = tmp_path / "down.yaml"
+    doc["plugins"]["lineage_backend"]["config"]["transport"]["url"] = (
+        f"http://127.0.0.1:{closed_port}"
+    )
+    down.write_text(yaml.safe_dump(doc))
+    other = Monitor(tmp_path, down, env)
+    try:
+        wait_until(
+            lambda: any(s.value >= 1 for s in metrics(other).get("floe_lineage_emit_failures", [])),
+            what="floe_lineage_emit_failures_total to count",
+        )
+        assert any(r["floe.check.status"] == "fail" for r in other.runs())
+    finally:
+        assert other.stop() == 0
+    warnings = [line for line in other.lines() if "OpenLineage" in line.get("message", "")]
+    assert len(warnings) == 1

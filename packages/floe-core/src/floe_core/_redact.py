@@ -37,6 +37,14 @@ def one_line(text: str) -> str:
     return joined
 
 
+def error_line(exc: BaseException) -> str:
+    """An exception as one line, ``Type: message``, secrets masked. A SQLAlchemy error is
+    told by the driver's own error it wraps (its ``orig``), without the SQL or parameters."""
+    cause = getattr(exc, "orig", None) or exc
+    text = one_line(str(cause))
+    return redact(f"{type(cause).__name__}: {text}" if text else type(cause).__name__)
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with URL passwords, secret-looking query values and ``secrets`` masked."""
     for secret in sorted(secrets, key=len, reverse=True):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from floe_core._redact import one_line, redact
+from floe_core._redact import error_line
 from floe_core.errors import StateError
 from floe_core.events import CheckResult, SLAStatus, ViolationType
 from floe_core.monitoring.history import SLA_WINDOW, TypeHistory
@@ -182,8 +182,7 @@ def _log(correction: HistoryCorrection, database: str) -> None:
 def _failed(
     store: StateStore, selection: HistorySelection, doing: str, exc: BaseException
 ) -> StateError:
-    cause = getattr(exc, "orig", None) or exc
-    reason = redact(one_line(str(cause))) or type(cause).__name__
+    reason = error_line(exc)
     return StateError(
         f"could not {doing} contract '{selection.contract_name}' in the state database "
         f"{store.display}: {reason}; nothing was changed. Check that the database is "

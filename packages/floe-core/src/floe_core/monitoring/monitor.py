@@ -680,10 +680,8 @@ async def _nothing() -> None:
 
 def _describe_db_error(exc: BaseException) -> str:
     """A database failure on one line: the driver's own message, without SQL or parameters."""
-    from floe_core._redact import one_line, redact
+    from floe_core._redact import error_line
 
-    cause = getattr(exc, "orig", None) or exc
-    text = one_line(str(cause))
-    if isinstance(exc, TimeoutError):
-        text = text or "no answer within check_timeout_seconds"
-    return redact(f"{type(cause).__name__}: {text}" if text else type(cause).__name__)
+    if isinstance(exc, TimeoutError) and not str(exc):
+        return "TimeoutError: no answer within check_timeout_seconds"
+    return error_line(exc)

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from floe_core._redact import error_line
 from floe_core.contracts.tables import contract_tables
 from floe_core.errors import FloeError, InputError
 from floe_core.events import CheckResult, CheckStatus, ContractViolationEvent, ViolationType
@@ -204,7 +205,7 @@ class Scheduler:
         try:
             await self.schedule.leave()
         except Exception as exc:  # the database may be gone: leases expire by themselves
-            log.warning("could not release this monitor's leases: %s", _one_line(exc))
+            log.warning("could not release this monitor's leases: %s", error_line(exc))
         log.info("monitor %s stopped", self.replica_id)
 
     @property
@@ -230,7 +231,7 @@ class Scheduler:
                 await asyncio.wait_for(self._stopping.wait(), seconds)
 
     def _degrade(self, what: str, exc: BaseException) -> None:
-        reason = f"the {what} loop failed: {_one_line(exc)}"
+        reason = f"the {what} loop failed: {error_line(exc)}"
         first = what not in self.stats.degraded
         self.stats.degraded[what] = reason
         log.log(logging.WARNING if first else logging.DEBUG, "%s", reason)
@@ -361,14 +362,14 @@ class Scheduler:
         problems: list[str] = []
         for name, found in catalogs.items():
             if isinstance(found, FloeError):
-                problems.append(f"{name}: {_one_line(found)}")
+                problems.append(f"{name}: {error_line(found)}")
                 continue
             try:
                 await run_in_daemon_thread(partial(_ping, found), timeout)
             except CheckTimeout:
                 problems.append(f"catalog {name} did not answer within {timeout:g}s")
             except Exception as exc:
-                problems.append(f"catalog {name} does not answer: {_one_line(exc)}")
+                problems.append(f"catalog {name} does not answer: {error_line(exc)}")
         self.stats.catalog_problems = problems
 
     def readiness(self) -> tuple[bool, list[str]]:
@@ -492,7 +493,7 @@ class Scheduler:
                 "%s %s could not run: %s",
                 name,
                 check_type,
-                _one_line(exc),
+                error_line(exc),
                 extra={"floe.contract.name": name, "floe.check.type": check_type},
             )
         finally:
@@ -538,7 +539,7 @@ class Scheduler:
             registered = self.monitor.registered(due.contract_name)
             await asyncio.shield(self.store.record_run(registered, [result], [], []))
         except Exception as exc:
-            log.warning("could not record the cancelled run: %s", _one_line(exc))
+            log.warning("could not record the cancelled run: %s", error_line(exc))
 
     # Status -----------------------------------------------------------------------------
 
@@ -609,11 +610,3 @@ def _ping(plugin: Any) -> None:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
-def _one_line(exc: BaseException) -> str:
-    from floe_core._redact import one_line, redact
-
-    cause = getattr(exc, "orig", None) or exc
-    text = one_line(str(cause))
-    return redact(f"{type(cause).__name__}: {text}" if text else type(cause).__name__)
