@@ -124,6 +124,8 @@ class ContractMonitor:
         self._home = home
         self._contracts: dict[str, RegisteredContract] = {}
         self._catalogs: dict[str, CatalogPlugin] = {}
+        #: contract name -> (the registration it was made for, its catalog plugin)
+        self._catalog_of: dict[str, tuple[RegisteredContract, CatalogPlugin]] = {}
         self._manifest_source: Path | None = None
         self._plugins = plugins or PluginsSection()
         self._state = state
@@ -333,10 +335,19 @@ class ContractMonitor:
         return {"source": "default", "catalog": default_catalog(self._home).model_dump()}
 
     def catalog_for(self, registered: RegisteredContract) -> CatalogPlugin:
-        """The catalog plugin that reads ``registered``'s tables (created once, then reused)."""
+        """The catalog plugin that reads ``registered``'s tables (created once, then reused;
+        looked up by contract, as every check run and the monitor's readiness ask)."""
         if isinstance(self._catalog, CatalogPlugin):
             return self._catalog
-        if self._catalog is not None:
+        known = self._catalog_of.get(registered.contract_name)
+        if known is not None and known[0] is registered:
+            return known[1]
+        plugin = self._catalog_from_spec(registered)
+        self._catalog_of[registered.contract_name] = (registered, plugin)
+        return plugin
+
+    def _catalog_from_spec(self, registered: RegisteredContract) -> CatalogPlugin:
+        if isinstance(self._catalog, PluginSpec):
             spec = self._catalog
         else:
             try:
