@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from floe_alert_pagerduty._events import ResolveEvent, TriggerEvent, resolve, triggers
 from floe_core.events import ContractViolationEvent, ResolvedNotice
 from floe_core.plugins.http_channel import HttpAlertChannel
-from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState, HealthStatus
+from floe_core.plugins.metadata import FLOE_API_VERSION
 
 log = logging.getLogger(__name__)
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
@@ -66,13 +66,6 @@ class PagerDutyAlertChannel(HttpAlertChannel):
     @classmethod
     def get_config_schema(cls) -> type[PagerDutyChannelConfig]:
         return PagerDutyChannelConfig
-
-    def health_check(self, timeout: float = 5.0) -> HealthStatus:
-        """Unhealthy while the config is invalid; PagerDuty itself is not called."""
-        problems = self.validate_config()
-        if problems:
-            return HealthStatus(HealthState.UNHEALTHY, "; ".join(problems))
-        return HealthStatus(HealthState.HEALTHY)
 
     async def send_alert(self, event: ContractViolationEvent) -> bool:
         return await self.send_alerts([event])

@@ -19,7 +19,7 @@ from floe_alert_slack._message import Message, alert_message, resolved_message
 from floe_core.errors import PluginError
 from floe_core.events import ContractViolationEvent, ResolvedNotice
 from floe_core.plugins.http_channel import HttpAlertChannel
-from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState, HealthStatus
+from floe_core.plugins.metadata import FLOE_API_VERSION
 
 if TYPE_CHECKING:
     pass
@@ -63,13 +63,6 @@ class SlackAlertChannel(HttpAlertChannel):
     @classmethod
     def get_config_schema(cls) -> type[SlackChannelConfig]:
         return SlackChannelConfig
-
-    def health_check(self, timeout: float = 5.0) -> HealthStatus:
-        """Unhealthy while the config is invalid; Slack itself is not called."""
-        problems = self.validate_config()
-        if problems:
-            return HealthStatus(HealthState.UNHEALTHY, "; ".join(problems))
-        return HealthStatus(HealthState.HEALTHY)
 
     async def send_alert(self, event: ContractViolationEvent) -> bool:
         return await self.send_alerts([event])

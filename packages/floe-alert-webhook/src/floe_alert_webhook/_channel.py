@@ -14,7 +14,7 @@ from floe_alert_webhook._signing import signature_headers
 from floe_core.errors import PluginError
 from floe_core.events import ContractViolationEvent, ResolvedNotice
 from floe_core.plugins.http_channel import Delivery, HttpAlertChannel
-from floe_core.plugins.metadata import FLOE_API_VERSION, HealthState, HealthStatus
+from floe_core.plugins.metadata import FLOE_API_VERSION
 
 if TYPE_CHECKING:
     pass
@@ -65,17 +65,6 @@ class WebhookAlertChannel(HttpAlertChannel):
         if secret is not None:
             found |= {secret, secret.removeprefix(SECRET_PREFIX)}
         return found
-
-    def health_check(self, timeout: float = 5.0) -> HealthStatus:
-        """UNHEALTHY when the config is invalid; otherwise HEALTHY, the endpoint unprobed."""
-        problems = self.validate_config()
-        if problems:
-            return HealthStatus(HealthState.UNHEALTHY, "config is invalid: " + "; ".join(problems))
-        return HealthStatus(
-            HealthState.HEALTHY,
-            "config is valid; the endpoint is not probed, as only a real alert would test it",
-            {"probed": False},
-        )
 
     async def send_alert(self, event: ContractViolationEvent) -> bool:
         return (await self.deliver([event])).ok

@@ -18,7 +18,7 @@ from floe_core._redact import redact, secret_values
 from floe_core._yaml import format_path
 from floe_core.errors import PluginError
 from floe_core.events import ContractViolationEvent, ResolvedNotice
-from floe_core.plugins.metadata import PluginMetadata
+from floe_core.plugins.metadata import HealthState, HealthStatus, PluginMetadata
 
 log = logging.getLogger(__name__)
 #: How long a delivery may take unless the channel's config says ``timeout_seconds``.
@@ -42,6 +42,18 @@ class AlertChannelPlugin(PluginMetadata):
     @abstractmethod
     async def send_alert(self, event: ContractViolationEvent) -> bool:
         """Deliver one violation; True when the receiver accepted it."""
+
+    def health_check(self, timeout: float = 5.0) -> HealthStatus:
+        """UNHEALTHY when the config is invalid; otherwise HEALTHY, the endpoint unprobed (only
+        a real alert tests a webhook). A channel that can ask its server overrides this."""
+        problems = self.validate_config()
+        if problems:
+            return HealthStatus(HealthState.UNHEALTHY, "config is invalid: " + "; ".join(problems))
+        return HealthStatus(
+            HealthState.HEALTHY,
+            "config is valid; the endpoint is not probed, as only a real alert would test it",
+            {"probed": False},
+        )
 
     def validate_config(self) -> list[str]:
         """What is wrong with ``config``, one sentence each; empty when it is valid.
