@@ -1,7 +1,7 @@
 """Conformance: ODCS v3 contracts written by others load, or fail with a clear ContractError.
 
 The corpus (131 contracts from the ODCS standard's examples and datacontract-cli's fixtures)
-lives outside the repository, in ``../shared/odcs-corpus`` beside the checkout;
+lives outside the repository, in ``../shared/odcs-corpus`` beside it (``tests/_shared.py``);
 ``$FLOE_ODCS_CORPUS`` points elsewhere. Without it the tests skip, unless
 ``FLOE_REQUIRE_CORPUS=1`` (as ``.ci/run`` sets), when they fail instead.
 """
@@ -18,11 +18,9 @@ import pytest
 
 from floe_core.contracts.loader import load_contract
 from floe_core.errors import ContractError
+from tests._shared import shared_dir
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-CORPUS = Path(
-    os.environ.get("FLOE_ODCS_CORPUS") or REPOSITORY.parent / "shared" / "odcs-corpus"
-).resolve()
+CORPUS = Path(os.environ.get("FLOE_ODCS_CORPUS") or shared_dir() / "odcs-corpus").resolve()
 CONTRACTS = sorted([*CORPUS.glob("*.yaml"), *CORPUS.glob("*.yml")])
 
 

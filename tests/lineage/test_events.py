@@ -11,7 +11,6 @@ import json
 import os
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -35,9 +34,9 @@ from floe_core.lineage import (
     run_events,
 )
 from tests._factories import T0, check_result, violation
+from tests._shared import shared_dir
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-SCHEMAS = REPOSITORY.parent / "shared" / "schemas" / "openlineage"
+SCHEMAS = shared_dir() / "schemas" / "openlineage"
 CATALOG = "iceberg://sql/warehouse"
 TABLE = "sales.orders"
 S = ViolationSeverity
