@@ -1,9 +1,10 @@
 """Sending OpenLineage events without ever holding up a check.
 
-Events go into a bounded queue that one daemon thread empties through an
-``openlineage-python`` transport. A full queue drops the newest events; a backend that is
-down or slow costs the checks nothing: the first failure is one WARNING, every failure is
-counted (``on_failure``, which the monitor turns into ``floe_lineage_emit_failures_total``).
+Events go into a bounded queue that one daemon thread empties through a transport: floe's
+own ``http`` one (``http_transport``) where the settings allow, else ``openlineage-python``'s.
+A full queue drops the newest events; a backend that is down or slow costs the checks
+nothing: the first failure is one WARNING, every failure is counted (``on_failure``, which
+the monitor turns into ``floe_lineage_emit_failures_total``).
 
 Where events go: the manifest's ``plugins.lineage_backend`` (``type: openlineage``,
 ``config: {transport: {type: http, url: ..., auth: ...}, namespace: ...}``), else the
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_core._redact import one_line, redact
+from floe_core.lineage.http_transport import http_transport
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,10 @@ def lineage_emitter(
     configuration asks for; None when neither says where to send."""
     transport_config = (config or {}).get("transport")
     if transport_config:
+        where = str(transport_config.get("url") or transport_config.get("type", "its transport"))
+        transport: Any = http_transport(transport_config)
+        if transport is not None:
+            return LineageEmitter(transport, where=where, on_failure=on_failure)
         from openlineage.client.transport import get_default_factory
 
         settings = dict(transport_config)
@@ -113,7 +119,6 @@ def lineage_emitter(
         if settings.get("type") == "http":
             settings.setdefault("retry", {"total": 0})
         transport = get_default_factory().create(settings)
-        where = str(transport_config.get("url") or transport_config.get("type", "its transport"))
         return LineageEmitter(transport, where=where, on_failure=on_failure)
     if not client_configured():
         return None

@@ -144,34 +144,26 @@ class TracingExport:
 
 def configure_from_env() -> TracingExport | None:
     """An SDK TracerProvider exporting OTLP over HTTP/protobuf, set as the global one, when
-    the ``OTEL_*`` environment asks for traces; else None and nothing is loaded."""
+    the ``OTEL_*`` environment asks for traces; else None and nothing is loaded. Settings
+    floe cannot export with are one WARNING, and the checks run untraced."""
     if not wanted():
         return None
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+    from floe_core.telemetry.otlp import ConfigProblem, OTLPHttpSpanExporter
+
+    try:
+        exporter = OTLPHttpSpanExporter()
+    except ConfigProblem as exc:
+        log.warning("traces are not exported: %s", exc)
+        return None
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME") or "floe"})
     provider = TracerProvider(resource=resource)
-    # A collector that does not answer is retried for this long (the exporter's own default
-    # is 10 s, which a one-off `floe sla check` would wait for at exit).
-    timeout = None if _timeout_set() else EXPORT_TIMEOUT_SECONDS
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(timeout=timeout)))
+    provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
-    _say_once("opentelemetry.exporter", "traces could not be exported")
     return TracingExport(provider)
-
-
-#: How long an export may retry a collector that does not answer, unless OTEL_* says.
-EXPORT_TIMEOUT_SECONDS = 2.0
-
-
-def _timeout_set() -> bool:
-    return any(
-        os.environ.get(name, "").strip()
-        for name in ("OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
-    )
 
 
 def _say_once(prefix: str, what: str) -> None:
