@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -35,6 +39,11 @@ from floe_core.events import (
     ViolationSeverity,
     ViolationType,
 )
+from floe_core.manifest import PluginSpec
+from floe_core.monitoring.monitor import ContractMonitor
+from floe_core.state.engine import open_state
+from floe_core.state.store import StateStore
+from floe_core.testing.iceberg import catalog_config
 
 INFO, WARNING = ViolationSeverity.INFO, ViolationSeverity.WARNING
 ERROR, CRITICAL = ViolationSeverity.ERROR, ViolationSeverity.CRITICAL
@@ -62,6 +71,26 @@ CUSTOMERS = Schema(
     ),
     identifier_field_ids=[1],
 )
+
+#: CUSTOMERS's live columns as the details carry them: names and types, struct fields nested.
+CUSTOMERS_COLUMNS = [
+    {"name": "id", "type": "long"},
+    {"name": "email", "type": "string"},
+    {"name": "nickname", "type": "string"},
+    {"name": "quantity", "type": "int"},
+    {"name": "balance", "type": "decimal(10, 2)"},
+    {
+        "name": "address",
+        "type": "struct",
+        "fields": [
+            {"name": "street", "type": "string"},
+            {"name": "city", "type": "string"},
+            {"name": "zip", "type": "int"},
+        ],
+    },
+    {"name": "tags", "type": "list<string>"},
+    {"name": "attrs", "type": "map<string, long>"},
+]
 
 
 def contract_properties() -> list[dict[str, Any]]:
@@ -139,9 +168,61 @@ def test_matching_schema_has_no_drift(lake: Any, customers: Any) -> None:
     assert events == []
     assert result.status is CheckStatus.PASS
     assert result.details == {
-        "tables": [{"table": TABLE, "schema_id": 0, "changes": 0}],
+        "tables": [{"table": TABLE, "schema_id": 0, "changes": 0, "columns": CUSTOMERS_COLUMNS}],
         "changes": 0,
     }
+
+
+def test_details_carry_the_live_columns_and_persist_as_json(
+    lake: Any, customers: Any, state_url: str
+) -> None:
+    row = {
+        "id": [1],
+        "email": ["alice@example.com"],
+        "nickname": ["secret-nick"],
+        "quantity": [3],
+        "balance": [Decimal("12.50")],
+        "address": [{"street": "Main St", "city": "Springfield", "zip": 12345}],
+        "tags": [["vip"]],
+        "attrs": [[("visits", 7)]],
+    }
+    lake.append(TABLE, row)
+    with customers.update_schema() as update:
+        update.add_column(("address", "country"), StringType())
+        update.add_column("loyalty_tier", StringType())
+    contract = lake.contract(lake.obj("customers", TABLE, contract_properties()), name="customers")
+
+    async def run_and_read_back() -> tuple[CheckResult, CheckResult]:
+        engine = await open_state(state_url, auto_upgrade=True)
+        try:
+            store = StateStore(engine)
+            monitor = ContractMonitor(
+                catalog=PluginSpec(type="sql", config=catalog_config(lake.warehouse)), state=store
+            )
+            registered = monitor.register(lake.write_contract(contract))
+            report = await monitor.run(registered.contract_name, ["schema_drift"])
+            assert monitor.persist_error is None
+            since = datetime.now(UTC) - timedelta(hours=1)
+            [stored] = await store.recent_results("customers", since)
+            return report.results[0], stored
+        finally:
+            await engine.dispose()
+
+    result, stored = asyncio.run(run_and_read_back())
+
+    [table] = result.details["tables"]
+    address = next(c for c in table["columns"] if c["name"] == "address")
+    assert address["fields"][-1] == {"name": "country", "type": "string"}
+    assert table["columns"][-1] == {"name": "loyalty_tier", "type": "string"}
+    assert table["columns"][:-1] == [
+        {**c, "fields": [*c["fields"], {"name": "country", "type": "string"}]}
+        if c["name"] == "address"
+        else c
+        for c in CUSTOMERS_COLUMNS
+    ]
+    assert stored.details == result.details  # JSON in the state database, unchanged
+    text = json.dumps(stored.details)
+    assert not any(v in text for v in ("alice@example.com", "secret-nick", "Springfield", "vip"))
 
 
 def test_added_column_is_a_warning(lake: Any, customers: Any) -> None:
@@ -312,12 +393,15 @@ def test_struct_inside_a_list_is_compared_recursively(lake: Any) -> None:
         }
     ]
 
-    _, events = drift(lake, props, table="sales.orders")
+    result, events = drift(lake, props, table="sales.orders")
 
     assert changes(events) == {
         ("lines.element.qty", "type_changed", "error"),
         ("lines.element.price", "column_removed", "critical"),
     }
+    assert result.details["tables"][0]["columns"] == [
+        {"name": "lines", "type": "list<struct<sku: string, qty: int>>"}
+    ]
 
 
 def test_map_key_and_value_are_compared(lake: Any, customers: Any) -> None:

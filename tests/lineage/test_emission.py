@@ -107,6 +107,11 @@ def test_every_failing_check_is_a_start_and_a_fail_that_follow_the_spec(
     [assertion] = quality["dataQualityAssertions"]["assertions"]
     assert assertion["assertion"] == "ids_unique"
     assert assertion["success"] is False
+    drift = jobs["contract_check.orders.schema_drift"]["inputs"][0]["facets"]["schema"]
+    assert drift["fields"] == [
+        {"name": "id", "type": "long"},
+        {"name": "updated_at", "type": "timestamptz"},
+    ]
 
 
 def test_emit_on_pass_sends_complete_runs(

@@ -38,6 +38,10 @@ DATA_QUALITY_ASSERTIONS_SCHEMA_URL = (
     "https://openlineage.io/spec/facets/1-1-0/DataQualityAssertionsDatasetFacet.json"
     "#/$defs/DataQualityAssertionsDatasetFacet"
 )
+SCHEMA_DATASET_SCHEMA_URL = (
+    "https://openlineage.io/spec/facets/1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet"
+)
+"""The standard ``schema`` dataset facet, the version openlineage-python's model is built from."""
 
 _FACET_FILE = "ContractViolationRunFacet.json"
 _ASSERTED = {"pass", "fail"}  # rules that were evaluated; skipped and errored ones were not
@@ -171,12 +175,15 @@ def _dataset(dataset_namespace: str, tables: Sequence[str]) -> list[dict[str, An
 def _inputs(
     result: CheckResult, dataset_namespace: str, tables: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """The input datasets, each with its ``dataQualityAssertions`` after a quality run.
+    """The input datasets: after a quality run each with its ``dataQualityAssertions``, after a
+    schema-drift run each with the standard ``schema`` facet of its live columns.
 
-    No ``schema`` facet after a schema-drift run: its details name the tables and count the
-    changes, but do not carry the live columns and their types.
+    A drift result's details carry the columns per table (names and types, nested struct
+    fields); one persisted before they did gets no ``schema`` facet.
     """
     datasets = _dataset(dataset_namespace, tables)
+    if result.check_type is ViolationType.SCHEMA_DRIFT:
+        return _with_schemas(datasets, result.details)
     if result.check_type is not ViolationType.QUALITY:
         return datasets
     rules = result.details.get("rules")
@@ -199,6 +206,47 @@ def _inputs(
                 }
             }
     return datasets
+
+
+def _with_schemas(
+    datasets: list[dict[str, Any]], details: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Each dataset whose table the drift details list with columns gets a ``schema`` facet."""
+    tables = details.get("tables")
+    if not isinstance(tables, list):
+        return datasets
+    columns = {
+        t["table"]: t["columns"]
+        for t in tables
+        if isinstance(t, dict) and isinstance(t.get("columns"), list)
+    }
+    for dataset in datasets:
+        fields = _schema_fields(columns.get(dataset["name"], []))
+        if fields:
+            dataset["facets"] = {
+                "schema": {
+                    "_producer": PRODUCER,
+                    "_schemaURL": SCHEMA_DATASET_SCHEMA_URL,
+                    "fields": fields,
+                }
+            }
+    return datasets
+
+
+def _schema_fields(columns: Sequence[Any]) -> list[dict[str, Any]]:
+    """The facet's ``fields``: each column's name, type and (for a struct) nested fields."""
+    fields: list[dict[str, Any]] = []
+    for column in columns:
+        if not isinstance(column, dict) or not isinstance(column.get("name"), str):
+            continue
+        field: dict[str, Any] = {"name": column["name"]}
+        if isinstance(column.get("type"), str):
+            field["type"] = column["type"]
+        nested = column.get("fields")
+        if isinstance(nested, list) and nested:
+            field["fields"] = _schema_fields(nested)
+        fields.append(field)
+    return fields
 
 
 def _assertion(rule: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,11 @@ Every difference is its own finding, with ``element`` the column path (``address
 list elements are ``tags.element``, map parts ``attrs.key`` / ``attrs.value``) and
 ``metadata["change"]`` one of the ``CHANGE_*`` names. The check fails when a finding is ERROR
 or worse; additions and tightened nullability leave it passing with the events attached.
+
+The details list each table with its live columns (names and types only, never a value):
+``{"name": "id", "type": "long"}``; a struct is ``"type": "struct"`` with its own ``fields``,
+a list or map one type string (``list<string>``, ``map<string, long>``,
+``list<struct<sku: string, qty: int>>``). Lineage events show them as the ``schema`` facet.
 """
 
 from __future__ import annotations
@@ -58,11 +63,44 @@ class SchemaDriftCheck(Check):
                     "table": table.identifier,
                     "schema_id": schema.schema_id,
                     "changes": len(found),
+                    "columns": _columns(schema.fields),
                 }
             )
         failed = any(f.severity.rank >= S.ERROR.rank for f in findings)
         status = CheckStatus.FAIL if failed else CheckStatus.PASS
         return CheckOutcome(status, {"tables": tables, "changes": len(findings)}, findings)
+
+
+def _columns(fields: Iterable[NestedField]) -> list[dict[str, Any]]:
+    """The columns as JSON: name and type, a struct's columns under ``fields``."""
+    from pyiceberg.types import StructType
+
+    columns: list[dict[str, Any]] = []
+    for field in fields:
+        column: dict[str, Any] = {"name": field.name, "type": _type_name(field.field_type)}
+        if isinstance(field.field_type, StructType):
+            column["fields"] = _columns(field.field_type.fields)
+        columns.append(column)
+    return columns
+
+
+def _type_name(kind: IcebergType) -> str:
+    """``long``, ``decimal(10, 2)``, ``struct``; inside a list or map a struct spells its fields."""
+    from pyiceberg.types import StructType
+
+    return "struct" if isinstance(kind, StructType) else _inline(kind)
+
+
+def _inline(kind: IcebergType) -> str:
+    from pyiceberg.types import ListType, MapType, StructType
+
+    if isinstance(kind, StructType):
+        return f"struct<{', '.join(f'{f.name}: {_inline(f.field_type)}' for f in kind.fields)}>"
+    if isinstance(kind, ListType):
+        return f"list<{_inline(kind.element_type)}>"
+    if isinstance(kind, MapType):
+        return f"map<{_inline(kind.key_type)}, {_inline(kind.value_type)}>"
+    return str(kind)
 
 
 def _name(prop: SchemaProperty) -> str:
