@@ -75,7 +75,8 @@ def monitor(
       /healthz   200 while the scheduler is ticking, else 503
       /readyz    200 when the state database and the catalogs answer, else 503 and why
       /status    JSON: replica, mode, contracts, checks due/running/overrun, last successes
-      /metrics   Prometheus text format
+      /metrics   Prometheus text format (also pushed over OTLP with
+                 OTEL_METRICS_EXPORTER=otlp)
       /          the SLA report of the last 7 days (HTML)
 
     \b
@@ -114,6 +115,7 @@ async def _serve(
     from floe_core.state.store import StateStore
     from floe_core.state.url import resolve_state_url
     from floe_core.telemetry.metrics import prometheus_exporter
+    from floe_core.telemetry.otlp_metrics import wanted as otlp_wanted
 
     manifest = manifest_at(manifest_path)
     state = resolve_state_url(manifest)
@@ -125,7 +127,7 @@ async def _serve(
             host=host,
             port=port,
             grace_seconds=grace,
-            exporter=prometheus_exporter(),
+            exporter=prometheus_exporter(otlp=otlp_wanted()),
             max_concurrency=max_concurrency,
         )
         stop = asyncio.Event()

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from floe_core.manifest import PlatformManifest
     from floe_core.state.corrections import HistoryRemoval
     from floe_core.state.url import StateURL
+    from floe_core.telemetry.metrics import MonitorMetrics
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,8 @@ def check(
     from floe_core.state.url import resolve_state_url
 
     state = None if no_persist else resolve_state_url(manifest)
-    report, alerts = asyncio.run(_run_checks(manifest, contract, checks, state, channels))
+    metrics = _export_metrics_if_asked()
+    report, alerts = asyncio.run(_run_checks(manifest, contract, checks, state, channels, metrics))
 
     status, verdict = judge(report, fail_on)
     errors = [r for r in report.results if r.status.value == "error"]
@@ -199,6 +201,23 @@ def check(
         messages = {str(r.details.get("message") or r.details.get("reason")) for r in errors}
         raise CliError(" ".join(sorted(messages)))
     raise SystemExit(status)
+
+
+def _export_metrics_if_asked() -> MonitorMetrics | None:
+    """With ``OTEL_METRICS_EXPORTER=otlp`` (or ``OTEL_EXPORTER_OTLP_METRICS_ENDPOINT``), the
+    run's metrics, sent over OTLP once when the command ends (2 s at most for a collector
+    that does not answer); without any ``OTEL_*`` variable nothing is imported."""
+    import os
+
+    if not any(name.startswith("OTEL_") for name in os.environ):
+        return None
+    from floe_core.telemetry.otlp_metrics import one_off
+
+    export = one_off()
+    if export is None:
+        return None
+    click.get_current_context().call_on_close(export.shutdown)
+    return export.metrics
 
 
 def _alert_channels(manifest: PlatformManifest | None) -> list[ConfiguredChannel]:
@@ -220,10 +239,12 @@ async def _run_checks(
     checks: tuple[str, ...],
     state: StateURL | None,
     channels: list[ConfiguredChannel] | None = None,
+    metrics: MonitorMetrics | None = None,
 ) -> tuple[CheckReport, list[AlertOutcome] | None]:
     """Run the checks, persisting to ``state`` if it can be opened; degrade if it cannot.
 
-    With ``channels`` (``--alert``), route what the run found to them.
+    With ``channels`` (``--alert``), route what the run found to them; with ``metrics``,
+    count the run, its alerts and its lost lineage events there.
     """
     from floe_core.errors import StateError
     from floe_core.monitoring.monitor import ContractMonitor
@@ -244,12 +265,20 @@ async def _run_checks(
     try:
         store = StateStore(engine) if engine is not None else None
         monitor = ContractMonitor.from_manifest(manifest, state=store)
+        if metrics is not None:
+            monitor.on_lineage_failure = metrics.lineage_failed
         registered = monitor.register(contract)
         report = await monitor.run(registered.contract_name, checks or None)
         monitor.flush_lineage()  # its OpenLineage events, if a backend is set (2 s at most)
+        if metrics is not None:
+            metrics.report_finished(report)
         if channels is None:
             return report, None
-        return report, await _route(report, channels, monitor.config.alerts, engine)
+        outcomes = await _route(report, channels, monitor.config.alerts, engine)
+        if metrics is not None:
+            for outcome in outcomes:
+                metrics.alert_delivered(outcome.channel, outcome.status)
+        return report, outcomes
     finally:
         if engine is not None:
             await engine.dispose()

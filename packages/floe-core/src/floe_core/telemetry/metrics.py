@@ -26,6 +26,14 @@ with their unit, if they have one, so the exporter's unit suffix adds nothing):
 
 Labels are bounded: contract names, check types, severities, statuses and channel names,
 never an element, a message or a value.
+
+Over OTLP too (``floe_core.telemetry.otlp_metrics``), when the environment asks for it with
+``OTEL_METRICS_EXPORTER=otlp`` or ``OTEL_EXPORTER_OTLP_METRICS_ENDPOINT``: the monitor's
+provider gets a second reader, pushing the same instruments over OTLP/HTTP every
+``OTEL_METRIC_EXPORT_INTERVAL`` (60 s by default), and ``floe sla check`` records its one run
+and sends it once at exit. OTLP carries the instrument names above without Prometheus'
+``_total`` (``floe_contract_checks``, ``floe_contract_violations``...), and the resource
+(service name ``floe``, ``OTEL_RESOURCE_ATTRIBUTES``) that ``/metrics`` leaves out.
 """
 
 from __future__ import annotations
@@ -38,7 +46,13 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry.metrics import Meter, get_meter
 
 from floe_core._version import __version__
-from floe_core.events import CheckResult, CheckStatus, ContractViolationEvent, ViolationType
+from floe_core.events import (
+    CheckReport,
+    CheckResult,
+    CheckStatus,
+    ContractViolationEvent,
+    ViolationType,
+)
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics import MeterProvider
@@ -145,6 +159,22 @@ class MonitorMetrics:
         contract = {"contract": result.contract_name}
         self._checks.add(1, {**contract, "type": kind, "status": result.status.value})
         self._duration.record(max(result.duration_seconds, 0.0), {"type": kind})
+        self._count(violations)
+        gauge = self._gauges.get(result.check_type)
+        if gauge is None or result.status not in _MEASURED:
+            return
+        instrument, read = gauge
+        value = read(result.details)
+        if value is not None:
+            instrument.set(value, contract)
+
+    def report_finished(self, report: CheckReport) -> None:
+        """Count a whole run (``floe sla check``): each of its checks, each event once."""
+        for result in report.results:
+            self.check_finished(result, ())
+        self._count(report.violations)
+
+    def _count(self, violations: Sequence[ContractViolationEvent]) -> None:
         for event in violations:
             self._violations.add(
                 1,
@@ -154,13 +184,6 @@ class MonitorMetrics:
                     "severity": event.severity.value,
                 },
             )
-        gauge = self._gauges.get(result.check_type)
-        if gauge is None or result.status not in _MEASURED:
-            return
-        instrument, read = gauge
-        value = read(result.details)
-        if value is not None:
-            instrument.set(value, contract)
 
     def alert_delivered(self, channel: str, status: str) -> None:
         """Count one routing outcome; a status in ``FAILED_DELIVERY_STATUSES`` is a failure too.
@@ -190,8 +213,13 @@ class MonitorMetrics:
         self._schedule_lag.record(max(seconds, 0.0))
 
 
+#: How long stopping may wait for the last OTLP push (a collector that does not answer).
+SHUTDOWN_TIMEOUT_SECONDS = 3.0
+
+
 class PrometheusExport:
-    """A private MeterProvider and the registry Prometheus reads it from (``/metrics``)."""
+    """A private MeterProvider and the registry Prometheus reads it from (``/metrics``);
+    with OTLP, the provider's second reader too."""
 
     def __init__(
         self, provider: MeterProvider, registry: CollectorRegistry, content_type: str
@@ -209,10 +237,19 @@ class PrometheusExport:
         return generate_latest(self._registry)
 
     def shutdown(self) -> None:
-        """Stop the provider and empty the registry; later recording is dropped. Idempotent."""
+        """Stop the provider and empty the registry; later recording is dropped. Idempotent.
+
+        With OTLP, what was recorded since the last push is pushed first, for
+        ``SHUTDOWN_TIMEOUT_SECONDS`` at most; a failure is logged, never raised.
+        """
         if not self._closed:
             self._closed = True
-            self._provider.shutdown()
+            try:
+                self._provider.shutdown(timeout_millis=SHUTDOWN_TIMEOUT_SECONDS * 1000)
+            except Exception as exc:  # a reader that failed to stop: nothing left to do
+                from floe_core.telemetry.otlp_metrics import export_failed
+
+                export_failed(exc)
 
     def __enter__(self) -> PrometheusExport:
         return self
@@ -226,23 +263,36 @@ class PrometheusExport:
         self.shutdown()
 
 
-def prometheus_exporter() -> PrometheusExport:
-    """Metrics for Prometheus on a provider and registry of their own.
+def prometheus_exporter(*, otlp: bool = False) -> PrometheusExport:
+    """Metrics for Prometheus on a provider and registry of their own; with ``otlp``, the
+    same instruments pushed over OTLP/HTTP too (``otlp_metrics.periodic_reader``).
 
     Nothing global is touched (no global MeterProvider, not prometheus_client's default
     registry), so two monitors in one process keep their numbers apart. The provider has no
-    exit hook: a pull reader has nothing to flush.
+    exit hook: a pull reader has nothing to flush, and ``shutdown`` pushes the OTLP rest.
     """
     from opentelemetry.exporter.prometheus import PrometheusMetricReader
     from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import MetricReader
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
     registry = CollectorRegistry()
     # Only our labels: no target_info family, no otel_scope_* label on every series.
-    reader = PrometheusMetricReader(
-        disable_target_info=True, scope_info_enabled=False, registry=registry
-    )
-    provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+    readers: list[MetricReader] = [
+        PrometheusMetricReader(
+            disable_target_info=True, scope_info_enabled=False, registry=registry
+        )
+    ]
+    resource = None
+    if otlp:
+        from floe_core.telemetry import otlp_metrics
+
+        try:
+            readers.append(otlp_metrics.periodic_reader())
+            resource = otlp_metrics.resource()
+        except Exception as exc:  # OTEL_* settings the SDK refuses: /metrics all the same
+            otlp_metrics.export_failed(exc)
+    provider = MeterProvider(metric_readers=readers, resource=resource, shutdown_on_exit=False)
     return PrometheusExport(provider, registry, CONTENT_TYPE_LATEST)
 
 
