@@ -165,3 +165,26 @@ def test_a_lineage_backend_in_trouble_never_changes_or_slows_the_checks(
     assert len(warnings) == 1, done.stderr
     assert "said once" in warnings[0]
     assert took < 6  # the sender waits 2 s at most at exit, never during the checks
+
+
+def test_the_api_key_is_sent_but_never_shown(
+    tmp_path: Path, warehouse: Path, stale: None, floe: Callable[..., Any]
+) -> None:
+    from floe_core.manifest import LineageBackendConfig
+
+    auth = {"type": "api_key", "apiKey": "ol-key-0123456789"}
+    config = LineageBackendConfig(transport={"type": "http", "url": "http://x", "auth": auth})
+    assert "ol-key-0123456789" not in repr(config)
+    assert "ol-key-0123456789" not in json.dumps(config.model_dump(mode="json"))
+    assert config.settings()["transport"]["auth"]["apiKey"] == "ol-key-0123456789"
+    with HttpReceiver() as receiver:
+        receiver.respond(Answer(status=401, body=b"bad key ol-key-0123456789"))
+        url = receiver.url("").rstrip("/")
+        lineage = backend(url)
+        lineage["config"]["transport"]["auth"] = auth
+        contract, manifest = files(tmp_path, warehouse, lineage)
+        done = floe("sla", "check", contract, "--manifest", manifest, "--check", "freshness")
+        [request, *_] = receiver.requests
+    assert request.headers["authorization"] == "Bearer ol-key-0123456789"
+    assert "ol-key-0123456789" not in done.stdout + done.stderr
+    assert "HTTP 401" in done.stderr

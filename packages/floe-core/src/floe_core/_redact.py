@@ -54,6 +54,11 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return _SECRET_QUERY.sub(r"\g<name>=***", text)
 
 
+def is_secret_key(name: str) -> bool:
+    """Whether a config key names a secret (``apiKey``, ``password``, ``client_secret``...)."""
+    return _SECRET_KEY.search(name) is not None
+
+
 def secret_values(config: Mapping[str, Any]) -> set[str]:
     """Values of secret-looking keys, and the passwords and secret query values of URLs."""
     found: set[str] = set()

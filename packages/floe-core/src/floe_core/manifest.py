@@ -12,8 +12,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
+from floe_core._redact import is_secret_key
 from floe_core._yaml import YamlSyntaxError, format_path, parse_yaml, read_text
 from floe_core.config import MonitoringConfig
 from floe_core.errors import ManifestError
@@ -52,9 +61,42 @@ class LineageBackendConfig(BaseModel):
 
     # openlineage-python's transport config ({type: http, url: ..., auth: ...}); without it,
     # the client's own configuration (OPENLINEAGE_URL, openlineage.yml), else nothing is sent.
+    # Secret-looking values (auth.apiKey, a password...) are held as SecretStr.
     transport: dict[str, Any] | None = None
     namespace: str = Field("floe", min_length=1)  # the jobs' namespace
     emit_on_pass: bool = False  # also send START/COMPLETE for runs without a violation
+
+    @field_validator("transport")
+    @classmethod
+    def _hide_secrets(cls, transport: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if transport is None else _hidden(transport)
+
+    def settings(self) -> dict[str, Any]:
+        """The config as the lineage sender takes it, secrets as plain text."""
+        transport = None if self.transport is None else _revealed(self.transport)
+        return {**self.model_dump(exclude={"transport"}), "transport": transport}
+
+
+def _hidden(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: _hidden(value)
+        if isinstance(value, Mapping)
+        else SecretStr(value)
+        if isinstance(value, str) and is_secret_key(str(key))
+        else value
+        for key, value in config.items()
+    }
+
+
+def _revealed(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: _revealed(value)
+        if isinstance(value, Mapping)
+        else value.get_secret_value()
+        if isinstance(value, SecretStr)
+        else value
+        for key, value in config.items()
+    }
 
 
 class LineageBackendSpec(BaseModel):

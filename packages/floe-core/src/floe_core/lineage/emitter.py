@@ -21,11 +21,11 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from floe_core._redact import one_line, redact
+from floe_core._redact import one_line, redact, secret_values
 from floe_core.lineage.http_transport import http_transport
 
 log = logging.getLogger(__name__)
@@ -45,9 +45,11 @@ class LineageEmitter:
         where: str = "the OpenLineage backend",
         on_failure: Callable[[], None] | None = None,
         capacity: int = QUEUE_CAPACITY,
+        secrets: Iterable[str] = (),
     ) -> None:
         self.transport = transport
         self.where = where
+        self.secrets = frozenset(secrets)  # masked in what is logged
         self.on_failure = on_failure
         self.failures = 0
         self.sent = 0
@@ -95,7 +97,8 @@ class LineageEmitter:
             "%s",
             redact(
                 f"OpenLineage events could not be sent to {self.where}: {why} (said once; the "
-                "checks are not affected)"
+                "checks are not affected)",
+                self.secrets,
             ),
         )
 
@@ -108,9 +111,10 @@ def lineage_emitter(
     transport_config = (config or {}).get("transport")
     if transport_config:
         where = str(transport_config.get("url") or transport_config.get("type", "its transport"))
+        secrets = secret_values(transport_config)
         transport: Any = http_transport(transport_config)
         if transport is not None:
-            return LineageEmitter(transport, where=where, on_failure=on_failure)
+            return LineageEmitter(transport, where=where, on_failure=on_failure, secrets=secrets)
         from openlineage.client.transport import get_default_factory
 
         settings = dict(transport_config)
@@ -119,7 +123,7 @@ def lineage_emitter(
         if settings.get("type") == "http":
             settings.setdefault("retry", {"total": 0})
         transport = get_default_factory().create(settings)
-        return LineageEmitter(transport, where=where, on_failure=on_failure)
+        return LineageEmitter(transport, where=where, on_failure=on_failure, secrets=secrets)
     if not client_configured():
         return None
     from openlineage.client import OpenLineageClient

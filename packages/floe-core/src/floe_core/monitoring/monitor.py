@@ -233,7 +233,7 @@ class ContractMonitor:
         if self._lineage_emitter is _NOT_YET:
             spec = self._plugins.lineage_backend
             self._lineage_emitter = lineage_emitter(
-                spec.config.model_dump() if spec is not None else None,
+                spec.config.settings() if spec is not None else None,
                 on_failure=self._lineage_failed,
             )
         return self._lineage_emitter  # type: ignore[return-value]
