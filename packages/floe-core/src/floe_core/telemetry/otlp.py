@@ -51,10 +51,10 @@ class ConfigProblem(Exception):
     """An ``OTEL_*`` setting floe cannot export with (the message says which and why)."""
 
 
-def env(name: str, environ: Mapping[str, str]) -> str:
-    """The traces-specific variable if set, else the general one (``OTEL_EXPORTER_OTLP_*``)."""
+def env(name: str, environ: Mapping[str, str], signal: str = "TRACES") -> str:
+    """The signal's own variable if set, else the general one (``OTEL_EXPORTER_OTLP_*``)."""
     return (
-        environ.get(f"OTEL_EXPORTER_OTLP_TRACES_{name}", "").strip()
+        environ.get(f"OTEL_EXPORTER_OTLP_{signal}_{name}", "").strip()
         or environ.get(f"OTEL_EXPORTER_OTLP_{name}", "").strip()
     )
 
@@ -88,7 +88,7 @@ class OTLPHttpSpanExporter(SpanExporter):
             )
         self.url = endpoint(environ)
         headers = _headers(env("HEADERS", environ))
-        timeout = _timeout(env("TIMEOUT", environ))
+        timeout = timeout_seconds(env("TIMEOUT", environ))
         context = _ssl_context(environ)
         try:
             self.poster = Poster(
@@ -146,9 +146,10 @@ def _headers(raw: str) -> dict[str, str]:
     return headers
 
 
-def _timeout(raw: str) -> float:
+def timeout_seconds(raw: str, default: float = DEFAULT_TIMEOUT_SECONDS) -> float:
+    """``OTEL_EXPORTER_OTLP_[SIGNAL_]TIMEOUT`` in milliseconds, as seconds; ``default`` unset."""
     if not raw:
-        return DEFAULT_TIMEOUT_SECONDS
+        return default
     try:
         milliseconds = float(raw)
     except ValueError:

@@ -8,8 +8,9 @@ floe exports metrics only when asked explicitly: ``OTEL_EXPORTER_OTLP_ENDPOINT``
 traces, not metrics.
 
 The standard variables apply to the exporter: ``OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT``,
-``_HEADERS``, ``_TIMEOUT`` (seconds), ``_COMPRESSION``; the service name is ``floe`` unless
-``OTEL_SERVICE_NAME`` says, and ``OTEL_RESOURCE_ATTRIBUTES`` apply.
+``_HEADERS``, ``_TIMEOUT`` (milliseconds, as the specification and floe's trace exporter read
+it; the Python exporter alone reads seconds), ``_COMPRESSION``; the service name is ``floe``
+unless ``OTEL_SERVICE_NAME`` says, and ``OTEL_RESOURCE_ATTRIBUTES`` apply.
 
 - ``floe sla monitor``: ``periodic_reader()`` is a second reader on the Prometheus provider
   (``metrics.prometheus_exporter(otlp=True)``), so one set of instruments feeds ``/metrics``
@@ -49,6 +50,8 @@ TRIGGER = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"
 #: How long ``floe sla check`` retries a collector that does not answer, unless OTEL_* says
 #: (the exporter's own default is 10 s, which the command would wait for at exit).
 EXPORT_TIMEOUT_SECONDS = 2.0
+#: The monitor's pushes, unless OTEL_* says (the exporters' default).
+PERIODIC_TIMEOUT_SECONDS = 10.0
 #: The loggers an OTLP metrics export complains on (the exporter; the periodic reader).
 _LOGGERS = (
     "opentelemetry.exporter.otlp.proto.http.metric_exporter",
@@ -83,8 +86,12 @@ def periodic_reader(*, one_off: bool = False) -> MetricReader:
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
-    timeout = EXPORT_TIMEOUT_SECONDS if one_off and not _timeout_set() else None
-    exporter = OTLPMetricExporter(timeout=timeout)
+    from floe_core.telemetry.otlp import env, timeout_seconds
+
+    default = EXPORT_TIMEOUT_SECONDS if one_off else PERIODIC_TIMEOUT_SECONDS
+    exporter = OTLPMetricExporter(
+        timeout=timeout_seconds(env("TIMEOUT", os.environ, "METRICS"), default)
+    )
     # The interval: OTEL_METRIC_EXPORT_INTERVAL (the SDK's default); a one-off run never ticks.
     return PeriodicExportingMetricReader(
         exporter, export_interval_millis=math.inf if one_off else None
@@ -130,7 +137,7 @@ def one_off() -> OneOffExport | None:
 
     try:
         reader = periodic_reader(one_off=True)
-    except Exception as exc:  # OTEL_* settings the SDK refuses: the run goes on without
+    except Exception as exc:  # OTEL_* settings floe or the SDK refuse: the run goes on
         export_failed(exc)
         return None
     return OneOffExport(
@@ -150,13 +157,6 @@ def endpoint() -> str:
         return specific
     base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
     return f"{base.rstrip('/')}/v1/metrics" if base else "the default endpoint"
-
-
-def _timeout_set() -> bool:
-    return any(
-        os.environ.get(name, "").strip()
-        for name in ("OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT")
-    )
 
 
 def _warn_once() -> None:

@@ -25,7 +25,6 @@ from opentelemetry import context, trace
 from opentelemetry.trace import Span, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from floe_core._redact import one_line, redact
 from floe_core._version import __version__
 from floe_core.events import CheckResult, CheckStatus, ContractViolationEvent
 
@@ -164,37 +163,3 @@ def configure_from_env() -> TracingExport | None:
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return TracingExport(provider)
-
-
-def _say_once(prefix: str, what: str) -> None:
-    """A collector that does not answer: one WARNING, not one per batch and retry. Filters
-    apply only on the logger a record is made on: every logger under ``prefix`` gets one."""
-    once = _Once(what)
-    names = [n for n in logging.root.manager.loggerDict if n.startswith(prefix)]
-    for name in [prefix, *names]:
-        logging.getLogger(name).addFilter(once)
-
-
-class _Once(logging.Filter):
-    def __init__(self, what: str) -> None:
-        super().__init__()
-        self.what = what
-        self.said = False
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING:
-            return True
-        if self.said:
-            return False
-        self.said = True
-        endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
-            "OTEL_EXPORTER_OTLP_ENDPOINT", "the default endpoint"
-        )
-        # Rewritten in place (a filter may not return a new record before Python 3.12).
-        record.msg = redact(
-            f"{self.what} to {endpoint}: {one_line(record.getMessage())} (said once; the "
-            "checks are not affected)"
-        )
-        record.args = None
-        record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
