@@ -63,6 +63,7 @@ class MonitorConfig:
     headroom_seconds: float
     replicas_minutes: float
     server: str
+    failing_every: int = 0  # every n-th contract's freshness SLA is 1 s: it fails every run
 
 
 def run_monitor(config: MonitorConfig) -> Section:
@@ -126,9 +127,10 @@ def _write_manifest(path: Path, catalog: dict[str, Any], intervals: dict[str, fl
     path.write_text(yaml.safe_dump(doc))
 
 
-def _contract(index: int, tables: int) -> dict[str, Any]:
+def _contract(index: int, tables: int, failing_every: int = 0) -> dict[str, Any]:
     table = f"bench.t{index % tables:03d}"
     name = f"c{index:05d}"
+    latency = (1, "s") if failing_every and index % failing_every == 0 else (1, "d")
     return {
         "apiVersion": "v3.1.0",
         "kind": "DataContract",
@@ -150,7 +152,8 @@ def _contract(index: int, tables: int) -> dict[str, Any]:
             }
         ],
         "slaProperties": [
-            {"property": "latency", "value": 1, "unit": "d", "element": f"{name}.updated_at"}
+            {"property": "latency", "value": latency[0], "unit": latency[1],
+             "element": f"{name}.updated_at"}
         ],
     }  # fmt: skip
 
@@ -171,7 +174,9 @@ async def _register(state: str, work: Path, manifest: Path, config: MonitorConfi
     wanted: dict[str, dict[str, float]] = {}
 
     async def one(index: int) -> None:
-        registered = monitor.register(DataContract.model_validate(_contract(index, config.tables)))
+        registered = monitor.register(
+            DataContract.model_validate(_contract(index, config.tables, config.failing_every))
+        )
         wanted[registered.contract_name] = scheduler.intervals(registered)
         async with semaphore:
             await store.register_contract(registered)

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 from opentelemetry import context, trace
 from opentelemetry.trace import Span, Status, StatusCode
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from floe_core._version import __version__
 from floe_core.events import CheckResult, CheckStatus, ContractViolationEvent
@@ -40,12 +39,21 @@ CATALOG_LOAD = "floe.catalog.load_table"
 ENGINE_SCAN = "floe.engine.scan"
 #: Any of these set means "export traces" (``OTEL_TRACES_EXPORTER=none`` means not).
 TRIGGERS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-_PROPAGATOR = TraceContextTextMapPropagator()
 
 
 def tracer() -> trace.Tracer:
-    """floe's tracer on whatever provider the application set (the API's no-op without one)."""
-    return trace.get_tracer("floe", __version__)
+    """floe's tracer on whatever provider the application set (the API's no-op without one).
+
+    Kept per provider: the SDK's ``get_tracer`` builds a new tracer on every call, a quarter
+    of what a check's four spans cost."""
+    global _tracer
+    provider = trace.get_tracer_provider()
+    if _tracer is None or _tracer[0] is not provider:
+        _tracer = (provider, provider.get_tracer("floe", __version__))
+    return _tracer[1]
+
+
+_tracer: tuple[trace.TracerProvider, trace.Tracer] | None = None
 
 
 @contextmanager
@@ -96,12 +104,11 @@ def step(name: str, **attributes: str) -> Iterator[Span]:
 
 
 def traceparent(span: Span) -> str | None:
-    """The W3C ``traceparent`` of ``span``; None for a no-op span (no SDK)."""
-    if not span.get_span_context().is_valid:
+    """The W3C ``traceparent`` of ``span`` (version 00); None for a no-op span (no SDK)."""
+    context = span.get_span_context()
+    if not context.is_valid:
         return None
-    carrier: dict[str, str] = {}
-    _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
-    return carrier.get("traceparent")
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
 
 
 def in_this_context(fn: Callable[[], T]) -> Callable[[], T]:
