@@ -186,9 +186,12 @@ def check(
     import asyncio
 
     from floe_core.cli.output import make_output
-    from floe_core.state.url import resolve_state_url
 
-    state = None if no_persist else resolve_state_url(manifest)
+    state = None
+    if not no_persist:  # --no-persist loads nothing of the state database (nor SQLAlchemy)
+        from floe_core.state.url import resolve_state_url
+
+        state = resolve_state_url(manifest)
     metrics = _export_metrics_if_asked()
     report, alerts = asyncio.run(_run_checks(manifest, contract, checks, state, channels, metrics))
 
@@ -248,11 +251,13 @@ async def _run_checks(
     """
     from floe_core.errors import StateError
     from floe_core.monitoring.monitor import ContractMonitor
-    from floe_core.state.engine import open_state
-    from floe_core.state.store import StateStore
 
     engine = None
+    store = None
     if state is not None:
+        from floe_core.state.engine import open_state
+        from floe_core.state.store import StateStore
+
         try:
             engine = await open_state(state, auto_upgrade=state.embedded)
         except StateError as exc:
@@ -262,8 +267,9 @@ async def _run_checks(
                 exc,
                 extra={"floe.state.url": state.display},
             )
+        if engine is not None:
+            store = StateStore(engine)
     try:
-        store = StateStore(engine) if engine is not None else None
         monitor = ContractMonitor.from_manifest(manifest, state=store)
         if metrics is not None:
             monitor.on_lineage_failure = metrics.lineage_failed
