@@ -21,7 +21,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.types import LongType, NestedField, TimestamptzType
 
 from floe_core.testing.iceberg import create_table
-from floe_core.testing.receiver import HttpReceiver
+from floe_core.testing.receiver import Answer, HttpReceiver
 from tests._factories import ORDERS_PROPERTIES, odcs, table_object
 
 FLOE = str(Path(sys.executable).parent / "floe")
@@ -147,24 +147,32 @@ def test_without_otel_variables_nothing_is_loaded_or_sent(
     assert "traceparent" not in violation["metadata"]
 
 
-def test_a_collector_that_is_down_costs_one_warning_and_no_time(
-    tmp_path: Path, catalog: Any, manifest: Path, closed_port: int
+@pytest.mark.parametrize("trouble", ["down", "hanging"])
+def test_a_collector_in_trouble_costs_one_warning_and_no_time(
+    trouble: str, tmp_path: Path, catalog: Any, manifest: Path, closed_port: int
 ) -> None:
     orders(catalog, timedelta(hours=3))
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     started = time.monotonic()
     plain = check(tmp_path, manifest, env)
     without = time.monotonic() - started
-    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{closed_port}"
-    started = time.monotonic()
-    down = check(tmp_path, manifest, env)
-    took = time.monotonic() - started
-    assert down.returncode == plain.returncode == 1
-    results = {r["check_type"]: r["status"] for r in json.loads(down.stdout)["results"]}
-    assert results == {r["check_type"]: r["status"] for r in json.loads(plain.stdout)["results"]}
-    warnings = [line for line in down.stderr.splitlines() if "WARNING" in line]
-    assert len(warnings) == 1, down.stderr
+    with HttpReceiver() as hanging:
+        hanging.respond(Answer(delay=10.0))
+        down = f"http://127.0.0.1:{closed_port}"
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = down if trouble == "down" else hanging.url("")
+        started = time.monotonic()
+        troubled = check(tmp_path, manifest, env)
+        took = time.monotonic() - started
+    assert troubled.returncode == plain.returncode == 1
+    ours, theirs = json.loads(troubled.stdout)["results"], json.loads(plain.stdout)["results"]
+    assert [(r["check_type"], r["status"]) for r in ours] == [
+        (r["check_type"], r["status"]) for r in theirs
+    ]
+    for mine, other in zip(ours, theirs, strict=True):
+        assert abs(mine["duration_seconds"] - other["duration_seconds"]) < 0.05
+    warnings = [line for line in troubled.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1, troubled.stderr
     assert "traces could not be exported" in warnings[0]
-    assert "Traceback" not in down.stderr
-    # The export gives up after about a second at exit; the checks themselves never wait.
+    assert "Traceback" not in troubled.stderr
+    # The export gives up at exit after its timeout (2 s); the checks themselves never wait.
     assert took < without + 3.0
