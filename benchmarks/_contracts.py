@@ -1,10 +1,12 @@
-"""The equivalent contracts floe and datacontract-cli check in the comparison.
+"""The equivalent contracts floe, datacontract-cli and Soda check in the comparison.
 
 One ODCS v3 document, written twice: the two files differ only in the name of the freshness
 SLA. floe reads ODCS's ``latency``; datacontract-cli ignores ``latency`` (it builds service
 level checks only from ``freshness`` and ``retention``), so its copy names the same SLA
 ``freshness``. Both carry the same ``iceberg`` server (catalog name, SQLAlchemy URL of the
 SQLite catalog, warehouse, namespace); floe is given a manifest naming that catalog too.
+Soda's contract is floe's document translated into Soda 4's contract language
+(``_soda_contract.py``), on the DuckDB dataset ``_soda.py`` sets up.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import yaml
 from _e2e import LATENCY_DAYS, odcs_property
+from _soda_contract import soda_contract
 from _tables import DATA_DIR, STATUSES, CachedTable
 
 NULL_EMAIL_MAX_PERCENT = 10
@@ -98,10 +101,19 @@ class CompareInputs:
     manifest: Path
     failing_floe_contract: Path
     failing_datacontract_contract: Path
+    soda_contract: Path
+    failing_soda_contract: Path
+
+    @property
+    def directory(self) -> Path:
+        return self.manifest.parent
 
 
-def write_inputs(cached: CachedTable) -> CompareInputs:
-    """Write both contracts and floe's manifest for ``cached``; the same catalog for both."""
+def write_inputs(cached: CachedTable, soda_dataset: str) -> CompareInputs:
+    """Write the contracts and floe's manifest for ``cached``; the same catalog for the first two.
+
+    ``soda_dataset`` is the qualified name of the dataset Soda reads (``_soda.DATASET``).
+    """
     directory = DATA_DIR / f"compare-{cached.directory.name}"
     directory.mkdir(parents=True, exist_ok=True)
     inputs = CompareInputs(
@@ -110,6 +122,8 @@ def write_inputs(cached: CachedTable) -> CompareInputs:
         directory / "manifest.yaml",
         directory / "contract.floe.failing.yaml",
         directory / "contract.datacontract.failing.yaml",
+        directory / "contract.soda.yaml",
+        directory / "contract.soda.failing.yaml",
     )
     catalog = cached.catalog_config()
     manifest = {
@@ -117,12 +131,16 @@ def write_inputs(cached: CachedTable) -> CompareInputs:
         "kind": "Manifest",
         "plugins": {"catalog": {"type": "sql", "config": catalog}},
     }
-    _dump(inputs.floe_contract, contract(cached, sla_property="latency"))
+    floe = contract(cached, sla_property="latency")
+    _dump(inputs.floe_contract, floe)
     _dump(inputs.datacontract_contract, contract(cached, sla_property="freshness"))
     _dump(inputs.manifest, manifest)
-    _dump(inputs.failing_floe_contract, contract(cached, sla_property="latency", failing=True))
+    failing_floe = contract(cached, sla_property="latency", failing=True)
+    _dump(inputs.failing_floe_contract, failing_floe)
     failing = contract(cached, sla_property="freshness", failing=True)
     _dump(inputs.failing_datacontract_contract, failing)
+    _dump(inputs.soda_contract, soda_contract(floe, soda_dataset))
+    _dump(inputs.failing_soda_contract, soda_contract(failing_floe, soda_dataset))
     return inputs
 
 

@@ -1,9 +1,9 @@
-"""What floe and datacontract-cli each concluded, rule by rule, in one comparable form.
+"""What floe, datacontract-cli and Soda each concluded, rule by rule, in one comparable form.
 
 Keys: ``freshness`` (the SLA on orders.updated_at), ``schema`` (the table's columns and types
 against the contract's properties) and one key per quality rule ``id`` (see ``_contracts``).
-A check only one tool makes is kept under a key of its own (``datacontract:<check key>``), so
-the report can say what the other did not check.
+A check only one tool makes is kept under a key of its own (``datacontract:<check key>``,
+``soda:<column>.<check>``), so the report can say what the other did not check.
 """
 
 from __future__ import annotations
@@ -30,6 +30,13 @@ _STATUS = {
     "warning": "warning",
     "skipped": "skipped",
 }
+_SODA_STATUS = {
+    "PASSED": "pass",
+    "FAILED": "fail",
+    "WARN": "warning",
+    "NOT_EVALUATED": "error",
+    "EXCLUDED": "skipped",
+}
 
 
 @dataclass(frozen=True)
@@ -50,13 +57,14 @@ class Outcome:
 
 @dataclass
 class Agreement:
-    """How two tools' outcomes compare on the keys both report."""
+    """How floe's outcomes and a peer's (datacontract, soda) compare on the keys both report."""
 
     agreed: dict[str, Outcome] = field(default_factory=dict)
     disagreed: dict[str, tuple[Outcome, Outcome]] = field(default_factory=dict)
     values_differ: dict[str, tuple[str, str]] = field(default_factory=dict)
     only_floe: list[str] = field(default_factory=list)
-    only_datacontract: list[str] = field(default_factory=list)
+    only_peer: list[str] = field(default_factory=list)
+    peer: str = "datacontract"
 
     @property
     def ok(self) -> bool:
@@ -67,7 +75,7 @@ class Agreement:
         text = f"agree on {len(self.agreed)}: " + ", ".join(parts)
         if self.disagreed:
             text += "; DISAGREE on " + ", ".join(
-                f"{k} (floe {a.status}, datacontract {b.status})"
+                f"{k} (floe {a.status}, {self.peer} {b.status})"
                 for k, (a, b) in self.disagreed.items()
             )
         return text
@@ -117,11 +125,39 @@ def datacontract_outcomes(report: dict[str, Any]) -> dict[str, Outcome]:
     return outcomes
 
 
-def compare(floe: dict[str, Outcome], datacontract: dict[str, Outcome]) -> Agreement:
+def soda_outcomes(report: dict[str, Any]) -> dict[str, Outcome]:
+    """From the JSON ``_soda_cli.py`` writes of ``soda contract verify``'s result.
+
+    A check translated from a quality rule is named by the rule's ``id``; ``freshness`` and
+    ``schema`` by their type; the ``missing`` checks from ``required`` are Soda's alone.
+    The value is what Soda compared with the threshold (the freshness check's: the newest
+    ``updated_at``, in UTC).
+    """
+    outcomes: dict[str, Outcome] = {}
+    for check in report.get("checks") or []:
+        outcome = str(check.get("outcome"))
+        status = _SODA_STATUS.get(outcome, outcome.lower())
+        kind, name = check.get("type"), check.get("name")
+        if kind == "freshness":
+            outcomes["freshness"] = Outcome(status, check.get("max_timestamp_utc"))
+        elif kind == "schema":
+            outcomes["schema"] = Outcome(status, detail=_schema_detail(check))
+        elif name in _RULE_IDS:
+            value = check.get("threshold_value")
+            outcomes[str(name)] = Outcome(status, None if value is None else str(value))
+        else:
+            where = f"{check['column']}." if check.get("column") else ""
+            outcomes[f"soda:{where}{kind}"] = Outcome(status)
+    return outcomes
+
+
+def compare(
+    floe: dict[str, Outcome], other: dict[str, Outcome], peer: str = "datacontract"
+) -> Agreement:
     """Statuses must match on every shared key; differing figures are reported, not judged."""
-    agreement = Agreement()
-    for key in floe.keys() & datacontract.keys():
-        a, b = floe[key], datacontract[key]
+    agreement = Agreement(peer=peer)
+    for key in floe.keys() & other.keys():
+        a, b = floe[key], other[key]
         if a.status != b.status:
             agreement.disagreed[key] = (a, b)
             continue
@@ -130,9 +166,15 @@ def compare(floe: dict[str, Outcome], datacontract: dict[str, Outcome]) -> Agree
             agreement.values_differ[key] = (a.value, b.value)
     order = {k: i for i, k in enumerate(["freshness", "schema", *(r.id for r in RULES)])}
     agreement.agreed = dict(sorted(agreement.agreed.items(), key=lambda kv: order.get(kv[0], 99)))
-    agreement.only_floe = sorted(floe.keys() - datacontract.keys())
-    agreement.only_datacontract = sorted(datacontract.keys() - floe.keys())
+    agreement.only_floe = sorted(floe.keys() - other.keys())
+    agreement.only_peer = sorted(other.keys() - floe.keys())
     return agreement
+
+
+def _schema_detail(check: dict[str, Any]) -> str:
+    """Soda's schema check counts its findings (missing, extra, retyped, moved columns)."""
+    count = check.get("threshold_value")
+    return f"{count if count is not None else '?'} differences"
 
 
 def _floe_quality(

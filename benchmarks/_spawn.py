@@ -67,13 +67,18 @@ def floe_environment() -> dict[str, str]:
 _UPGRADED: set[str] = set()
 
 
-def floe_report(run: ProcessRun) -> dict[str, Any]:
-    """The JSON report; fail unless floe checked (exit 0 or 1) and no check errored."""
+def floe_report(run: ProcessRun, *, persisted: bool = True) -> dict[str, Any]:
+    """The JSON report; fail unless floe checked (exit 0 or 1) and no check errored.
+
+    ``persisted``: the run was meant to write its results (no ``--no-persist``); fail if
+    it could not.
+    """
     if run.exit_code not in (0, 1):
         raise RuntimeError(
             f"floe sla check exited {run.exit_code}; it could not check:\n{run.stderr}"
         )
-    if "not persisted" in run.stderr:  # a run that skipped its writes would be timed unfairly
+    # A run that skipped its writes would be timed unfairly.
+    if persisted and "not persisted" in run.stderr:
         raise RuntimeError(f"floe sla check did not persist its results:\n{run.stderr}")
     report = json.loads(run.stdout)
     errored = [r for r in report["results"] if r["status"] == "error"]

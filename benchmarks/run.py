@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/run.py                  # full: 10M rows / 100 files, 1M rows e2e
     .venv/bin/python benchmarks/run.py --quick          # smoke test in about a minute
     .venv/bin/python benchmarks/run.py --only e2e --repeat 11
-    .venv/bin/python benchmarks/run.py --only compare   # floe against datacontract-cli, 1M and 10M
+    .venv/bin/python benchmarks/run.py --only compare   # floe against datacontract-cli and Soda
     .venv/bin/python benchmarks/run.py --only alerts    # alert routing on PostgreSQL and SQLite
     .venv/bin/python benchmarks/run.py --only monitor   # floe sla monitor: 10,000 contracts
     .venv/bin/python benchmarks/run.py --only telemetry # traces + lineage against neither
@@ -42,7 +42,7 @@ BENCHMARKS = ("freshness", "e2e", "compare", "history", "alerts", "monitor", "te
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Benchmark floe's freshness paths and the floe sla check command, and "
-        "compare floe sla check with datacontract test.",
+        "compare floe sla check with datacontract test and soda contract verify.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--rows-large", type=int, default=10_000_000, help="rows, freshness")
@@ -61,7 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         nargs="+",
         default=[(1_000_000, 10), (10_000_000, 100)],
         metavar="ROWSxFILES",
-        help="tables for the comparison with datacontract test, e.g. 1000000x10",
+        help="tables for the comparison with datacontract test and Soda, e.g. 1000000x10",
     )
     parser.add_argument(
         "--compare-repeat",
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         contended = "; figures are noisy, trust min over median" if others > 0.1 else ""
         print(f"other processes used {others:.0%} of the machine's CPU during the run{contended}")
     base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
-    print(f"python {platform.python_version()} ({base}): floe and datacontract-cli run on it")
+    print(f"python {platform.python_version()} ({base}): floe, datacontract-cli, Soda run on it")
     print()
     print(render_table(rows))
     write_results(args, sections, time.monotonic() - started, others)
