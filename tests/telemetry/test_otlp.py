@@ -262,3 +262,36 @@ def _finished_span() -> Any:
     with provider.get_tracer("floe").start_as_current_span("one"):
         pass
     return spans[0]
+
+
+def test_the_console_exporter_writes_spans_to_stderr_not_stdout() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from floe_core.telemetry import tracing\n"
+        "export = tracing.configure_from_env()\n"
+        "with tracing.contract_run('orders', '1.0.0'):\n"
+        "    print('report')\n"
+        "export.shutdown()\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "OTEL_TRACES_EXPORTER": "console"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "report\n"
+    assert '"name": "floe.contract.run"' in done.stderr
+
+
+def test_an_exporter_floe_does_not_have_is_one_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from floe_core.telemetry import tracing
+
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "zipkin")
+    with caplog.at_level(logging.WARNING):
+        assert tracing.configure_from_env() is None
+    [warning] = caplog.records
+    assert "zipkin" in warning.getMessage()
+    assert "otlp and console" in warning.getMessage()

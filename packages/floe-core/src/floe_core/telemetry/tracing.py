@@ -149,24 +149,46 @@ class TracingExport:
 
 
 def configure_from_env() -> TracingExport | None:
-    """An SDK TracerProvider exporting OTLP over HTTP/protobuf, set as the global one, when
-    the ``OTEL_*`` environment asks for traces; else None and nothing is loaded. Settings
-    floe cannot export with are one WARNING, and the checks run untraced."""
+    """An SDK TracerProvider, set as the global one, when the ``OTEL_*`` environment asks for
+    traces; else None and nothing is loaded. ``OTEL_TRACES_EXPORTER`` lists ``otlp`` (the
+    default: OTLP over HTTP/protobuf) and/or ``console`` (spans as JSON on stderr, never on
+    stdout where ``--format json`` writes). Settings floe cannot export with are one WARNING,
+    and the checks run untraced."""
     if not wanted():
         return None
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
     from floe_core.telemetry.otlp import ConfigProblem, OTLPHttpSpanExporter
 
-    try:
-        exporter = OTLPHttpSpanExporter()
-    except ConfigProblem as exc:
-        log.warning("traces are not exported: %s", exc)
+    listed = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower() or "otlp"
+    names = [name.strip() for name in listed.split(",") if name.strip()]
+    unknown = sorted(set(names) - {"otlp", "console"})
+    if unknown:
+        log.warning(
+            "traces are not exported: OTEL_TRACES_EXPORTER=%s names an exporter floe does not "
+            "have (%s); floe has otlp and console",
+            listed,
+            ", ".join(unknown),
+        )
         return None
+    exporters: list[SpanExporter] = []
+    if "otlp" in names:
+        try:
+            exporters.append(OTLPHttpSpanExporter())
+        except ConfigProblem as exc:
+            log.warning("traces are not exported: %s", exc)
+            return None
+    if "console" in names:
+        import sys
+
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+        exporters.append(ConsoleSpanExporter(out=sys.stderr))
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME") or "floe"})
     provider = TracerProvider(resource=resource)
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    for exporter in exporters:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return TracingExport(provider)
