@@ -116,7 +116,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="minutes two replicas share the load before one is killed",
     )
     parser.add_argument(
-        "--telemetry-repeat", type=int, default=7, help="runs of each way, telemetry benchmark"
+        "--telemetry-repeat", type=int, default=15, help="runs of each way, telemetry benchmark"
     )
     parser.add_argument(
         "--telemetry-monitor-seconds",
