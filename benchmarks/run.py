@@ -122,7 +122,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--telemetry-monitor-seconds",
         type=float,
         default=60,
-        help="seconds the monitor is timed each way, telemetry benchmark",
+        help="seconds each round of two monitors is timed (4 rounds), telemetry benchmark",
     )
     parser.add_argument("--only", choices=BENCHMARKS, help="run one benchmark")
     parser.add_argument(
