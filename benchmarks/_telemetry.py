@@ -54,13 +54,14 @@ def run_telemetry(repeat: int, monitor_seconds: float, server: str) -> Section:
 
 
 class _Receivers:
-    """Two HTTP receivers (OTLP, OpenLineage) in a child process, answering 200 at once."""
+    """Two HTTP/1.1 receivers (OTLP, OpenLineage) in a child process, answering 200 at once
+    and keeping connections open, as a collector and a lineage backend do."""
 
     def __init__(self) -> None:
         code = (
             "import sys, time\n"
             "from floe_core.testing.receiver import HttpReceiver\n"
-            "a, b = HttpReceiver(), HttpReceiver()\n"
+            "a, b = HttpReceiver(keep_alive=True), HttpReceiver(keep_alive=True)\n"
             "a.__enter__(); b.__enter__()\n"
             "print(a.url(''), b.url(''), flush=True)\n"
             "sys.stdin.read()\n"

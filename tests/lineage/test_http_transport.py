@@ -62,13 +62,17 @@ def test_what_floe_sends_is_what_the_client_sends(receiver: HttpReceiver, more: 
     assert body(mine) == body(client) == EVENT
 
 
-def test_events_reuse_one_connection_and_a_closed_one_is_renewed(receiver: HttpReceiver) -> None:
-    transport = http_transport(settings(receiver))
-    assert transport is not None
-    receiver.respond(Answer(), Answer(headers={"Connection": "close"}), Answer())
-    for _ in range(4):
-        transport.emit(EVENT)
-    assert len(receiver.requests) == 4
+def test_events_reuse_one_connection_and_a_closed_one_is_renewed() -> None:
+    with HttpReceiver(keep_alive=True) as receiver:
+        transport = http_transport(settings(receiver))
+        assert transport is not None
+        receiver.respond(Answer(), Answer(headers={"Connection": "close"}), Answer())
+        for _ in range(5):
+            transport.emit(EVENT)
+        transport.close()
+    ports = [r.client_port for r in receiver.requests]
+    assert len(ports) == 5
+    assert ports[0] == ports[1] != ports[2] == ports[3] == ports[4]  # closed after the 2nd
 
 
 def test_a_refusal_is_an_error_naming_the_status(receiver: HttpReceiver) -> None:

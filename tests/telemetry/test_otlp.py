@@ -168,22 +168,21 @@ def test_the_endpoint_gets_the_traces_path_unless_it_is_the_traces_one() -> None
     assert endpoint({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c/t"}) == "http://c/t"
 
 
-def test_the_connection_is_kept_alive_and_renewed_when_the_server_closes_it(
-    receiver: HttpReceiver,
-) -> None:
-    exporter = OTLPHttpSpanExporter(export_env(receiver))
-    provider = record(exporter)
-    tracer = provider.get_tracer("floe")
-    with tracer.start_as_current_span("first"):
-        pass
-    # The server closes its side of the kept-alive connection: the next export reconnects.
-    receiver.respond(Answer(headers={"Connection": "close"}), Answer())
-    for name in ("second", "third", "fourth"):
-        with tracer.start_as_current_span(name):
-            pass
-    provider.shutdown()
+def test_the_connection_is_kept_alive_and_renewed_when_the_server_closes_it() -> None:
+    with HttpReceiver(keep_alive=True) as receiver:
+        exporter = OTLPHttpSpanExporter(export_env(receiver))
+        provider = record(exporter)
+        tracer = provider.get_tracer("floe")
+        # The server closes the connection after the second export: the third reconnects.
+        receiver.respond(Answer(), Answer(headers={"Connection": "close"}), Answer())
+        for name in ("first", "second", "third", "fourth"):
+            with tracer.start_as_current_span(name):
+                pass
+        provider.shutdown()
     assert exporter.exported == 4
     assert exporter.failures == 0
+    ports = [r.client_port for r in receiver.requests]
+    assert ports[0] == ports[1] != ports[2] == ports[3]
 
 
 @pytest.mark.parametrize(

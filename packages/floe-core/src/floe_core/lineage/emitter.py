@@ -80,6 +80,8 @@ class LineageEmitter:
         while True:
             event = self._queue.get()
             if event is _STOP:
+                with contextlib.suppress(Exception):  # a connection that is gone already
+                    self.transport.close()
                 return
             try:
                 self.transport.emit(event)

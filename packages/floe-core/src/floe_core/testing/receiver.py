@@ -31,6 +31,7 @@ class Received:
     headers: dict[str, str]  # names in lower case
     body: bytes
     at: float  # time.monotonic() when it arrived
+    client_port: int = 0  # the client's side of the connection: one per connection
 
     def json(self) -> Any:
         """The body parsed as JSON."""
@@ -48,9 +49,14 @@ class Answer:
 
 
 class HttpReceiver:
-    """A threaded HTTP server on a free port of 127.0.0.1; a context manager."""
+    """A threaded HTTP server on a free port of 127.0.0.1; a context manager.
 
-    def __init__(self) -> None:
+    HTTP/1.0 (a connection per request) unless ``keep_alive``: HTTP/1.1, connections kept
+    open between requests as a collector or a lineage backend keeps them (an answer with a
+    ``Connection: close`` header closes one)."""
+
+    def __init__(self, *, keep_alive: bool = False) -> None:
+        self.keep_alive = keep_alive
         self.requests: list[Received] = []
         self._answers: list[Answer] = []
         self._lock = threading.Lock()
@@ -110,11 +116,16 @@ class HttpReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if receiver.keep_alive else "HTTP/1.0"
+
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                receiver._record(Received(self.command, self.path, headers, body, time.monotonic()))
+                port = int(self.client_address[1])
+                receiver._record(
+                    Received(self.command, self.path, headers, body, time.monotonic(), port)
+                )
                 answer = receiver._next_answer()
                 if answer.delay:
                     time.sleep(answer.delay)
