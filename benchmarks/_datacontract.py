@@ -11,29 +11,17 @@ catalog needs pyiceberg's ``sql-sqlite`` extra, which ``datacontract-cli[iceberg
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import platform
-import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from _peer_venv import ensure_venv, venv_dir, versions
 
-def _interpreter_tag() -> str:
-    """The Python version and a short hash of the base interpreter's path."""
-    base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
-    digest = hashlib.sha256(str(base).encode()).hexdigest()[:8]
-    return f"{platform.python_version()}-{digest}"
-
-
-VENV = Path(__file__).resolve().parent / f".venv-datacontract-{_interpreter_tag()}"
+VENV = venv_dir("datacontract")
 REQUIREMENTS = ("datacontract-cli[iceberg]==1.2.8", "pyiceberg[sql-sqlite]==0.12.0")
 DISTRIBUTIONS = ("datacontract-cli", "pyiceberg", "duckdb", "pyarrow", "ibis-framework")
-_MARKER = VENV / "floe-bench-requirements.txt"
 
 
 @dataclass(frozen=True)
@@ -65,21 +53,8 @@ class DataContractCli:
 
 def ensure_datacontract(*, log: bool = True) -> DataContractCli:
     """The pinned datacontract-cli, installing it into its own venv when absent or outdated."""
-    executable = VENV / "bin" / "datacontract"
-    wanted = "\n".join(REQUIREMENTS) + "\n"
-    current = _MARKER.read_text() if _MARKER.is_file() else None
-    if current != wanted or not executable.is_file():
-        if log:
-            print(f"installing {' '.join(REQUIREMENTS)} into {VENV} (once) ...", flush=True)
-        if VENV.exists():
-            shutil.rmtree(VENV)
-        _run([sys.executable, "-m", "venv", str(VENV)])
-        python = str(VENV / "bin" / "python")
-        pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        _run([*pip, "--upgrade", "pip"])
-        _run([*pip, *REQUIREMENTS])
-        _MARKER.write_text(wanted)
-    return DataContractCli(executable, _versions())
+    python = ensure_venv(VENV, REQUIREMENTS, "datacontract", log=log)
+    return DataContractCli(VENV / "bin" / "datacontract", versions(python, DISTRIBUTIONS))
 
 
 def read_report(path: Path) -> dict[str, Any]:
@@ -106,25 +81,3 @@ def could_not_run(report: dict[str, Any]) -> str | None:
     if broken and unrun:
         return "; ".join(f"{c.get('name')}: {c.get('reason')}" for c in broken)
     return None
-
-
-def _versions() -> dict[str, str | None]:
-    script = (
-        "import json, importlib.metadata as m\n"
-        "def v(n):\n"
-        "    try: return m.version(n)\n"
-        "    except m.PackageNotFoundError: return None\n"
-        f"print(json.dumps({{n: v(n) for n in {list(DISTRIBUTIONS)!r}}}))"
-    )
-    done = _run([str(VENV / "bin" / "python"), "-c", script])
-    versions = json.loads(done.stdout)
-    assert isinstance(versions, dict)
-    return versions
-
-
-def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-20:])
-        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}:\n{tail}")
-    return done

@@ -33,32 +33,19 @@ check, as JSON (a few kB: well under a millisecond of the timed run).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import platform
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from _peer_venv import HERE, ensure_venv, run, venv_dir, versions
 
-
-def _interpreter_tag() -> str:
-    """The Python version and a short hash of the base interpreter's path."""
-    base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
-    digest = hashlib.sha256(str(base).encode()).hexdigest()[:8]
-    return f"{platform.python_version()}-{digest}"
-
-
-HERE = Path(__file__).resolve().parent
-VENV = HERE / f".venv-soda-{_interpreter_tag()}"
+VENV = venv_dir("soda")
 REQUIREMENTS = ("soda-duckdb==4.28.0",)
 DISTRIBUTIONS = ("soda-core", "soda-duckdb", "duckdb", "pydantic", "sqlglot")
-_MARKER = VENV / "floe-bench-requirements.txt"
 CLI_SCRIPT = HERE / "_soda_cli.py"
 DATA_SOURCE = "bench"
 SCHEMA = "main"
@@ -93,20 +80,8 @@ class SodaCli:
 
 def ensure_soda(*, log: bool = True) -> SodaCli:
     """The pinned Soda Core, installing it into its own venv when absent or outdated."""
-    python = VENV / "bin" / "python"
-    wanted = "\n".join(REQUIREMENTS) + "\n"
-    current = _MARKER.read_text() if _MARKER.is_file() else None
-    if current != wanted or not (VENV / "bin" / "soda").is_file():
-        if log:
-            print(f"installing {' '.join(REQUIREMENTS)} into {VENV} (once) ...", flush=True)
-        if VENV.exists():
-            shutil.rmtree(VENV)
-        _run([sys.executable, "-m", "venv", str(VENV)])
-        pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        _run([*pip, "--upgrade", "pip"])
-        _run([*pip, *REQUIREMENTS])
-        _MARKER.write_text(wanted)
-    return SodaCli(python, _versions(python))
+    python = ensure_venv(VENV, REQUIREMENTS, "soda", log=log)
+    return SodaCli(python, versions(python, DISTRIBUTIONS))
 
 
 @dataclass(frozen=True)
@@ -146,7 +121,7 @@ def write_sources(cli: SodaCli, directory: Path, data_files: list[str]) -> SodaS
             "    con.close()\n"
         )
         argv = [str(cli.python), "-c", script, str(databases["view"]), str(databases["table"])]
-        _run([*argv, json.dumps(sorted(data_files))])
+        run([*argv, json.dumps(sorted(data_files))])
         stamp.write_text(wanted)
     configs: dict[str, dict[str, Any]] = {
         "view": {"database": str(databases["view"]), "read_only": True},
@@ -181,25 +156,3 @@ def could_not_run(report: dict[str, Any], exit_code: int) -> str | None:
         return None
     errors = report.get("errors") or []
     return "; ".join(errors) or f"no check was evaluated (exit {exit_code})"
-
-
-def _versions(python: Path) -> dict[str, str | None]:
-    script = (
-        "import json, importlib.metadata as m\n"
-        "def v(n):\n"
-        "    try: return m.version(n)\n"
-        "    except m.PackageNotFoundError: return None\n"
-        f"print(json.dumps({{n: v(n) for n in {list(DISTRIBUTIONS)!r}}}))"
-    )
-    done = _run([str(python), "-c", script])
-    versions = json.loads(done.stdout)
-    assert isinstance(versions, dict)
-    return versions
-
-
-def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-20:])
-        raise RuntimeError(f"{' '.join(argv[:3])} ... exited {done.returncode}:\n{tail}")
-    return done
