@@ -85,6 +85,13 @@ def monitor(
     expire. With SQLite one monitor runs per database; a second one refuses to start.
 
     \b
+    Traces and lineage: with OTEL_EXPORTER_OTLP_ENDPOINT set, every run's spans go to
+    that OTLP/HTTP collector; with plugins.lineage_backend in the manifest (or
+    OPENLINEAGE_URL), each check with a violation is an OpenLineage START and FAIL.
+    Neither ever slows a check: a backend that does not answer is one warning, and
+    lost lineage events are counted in floe_lineage_emit_failures_total.
+
+    \b
     Examples:
       floe sla monitor
       floe sla monitor --manifest manifest.yaml --host 0.0.0.0 --log-format json

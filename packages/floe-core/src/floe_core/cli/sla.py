@@ -161,6 +161,13 @@ def check(
     the exit status. Without the state database nothing is deduplicated.
 
     \b
+    Traces and lineage: with OTEL_EXPORTER_OTLP_ENDPOINT set, the run's spans go to
+    that OTLP/HTTP collector (OTEL_METRICS_EXPORTER=otlp sends its metrics too); with
+    plugins.lineage_backend in the manifest (or OPENLINEAGE_URL), each check with a
+    violation is an OpenLineage START and FAIL. Neither ever changes a result or the
+    exit status: an endpoint that does not answer is one warning.
+
+    \b
     Exit status:
       0  no violation reaches --fail-on
       1  a violation reaches --fail-on
