@@ -214,8 +214,12 @@ def test_two_replicas_on_postgresql_share_the_work_and_take_over(
 def test_the_monitor_sends_traces_and_lineage_and_counts_lineage_failures(
     tmp_path: Path, warehouse: Path, catalog: Any, env: dict[str, str], closed_port: int
 ) -> None:
-    """The monitor's own wiring: its checks' spans reach an OTLP receiver, its FAIL runs an
-    OpenLineage receiver; a second monitor whose lineage backend is down counts the misses."""
+    """The monitor's own wiring: its checks' spans and (with OTEL_METRICS_EXPORTER=otlp) its
+    metrics reach an OTLP receiver, its FAIL runs an OpenLineage receiver; a second monitor
+    whose lineage backend is down counts the misses."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
     )
@@ -235,9 +239,12 @@ def test_the_monitor_sends_traces_and_lineage_and_counts_lineage_failures(
         manifest.write_text(yaml.safe_dump(doc))
         registered = floe_cli(env, tmp_path, "sla", "register", orders, "--manifest", manifest)
         assert registered.returncode == 0, registered.stderr
-        monitor = Monitor(
-            tmp_path, manifest, {**env, "OTEL_EXPORTER_OTLP_ENDPOINT": traces.url("").rstrip("/")}
-        )
+        otel = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": traces.url("").rstrip("/"),
+            "OTEL_METRICS_EXPORTER": "otlp",
+            "OTEL_METRIC_EXPORT_INTERVAL": "300",
+        }
+        monitor = Monitor(tmp_path, manifest, {**env, **otel})
         try:
             wait_until(
                 lambda: any(
@@ -249,12 +256,30 @@ def test_the_monitor_sends_traces_and_lineage_and_counts_lineage_failures(
             )
         finally:
             assert monitor.stop() == 0
-        spans = []
+        spans, checks = [], []
         for request in traces.requests:
-            export = ExportTraceServiceRequest()
-            export.ParseFromString(request.body)
-            spans += [s for r in export.resource_spans for sc in r.scope_spans for s in sc.spans]
+            if request.path == "/v1/traces":
+                export = ExportTraceServiceRequest()
+                export.ParseFromString(request.body)
+                spans += [
+                    s for r in export.resource_spans for sc in r.scope_spans for s in sc.spans
+                ]
+                continue
+            assert request.path == "/v1/metrics"
+            pushed = ExportMetricsServiceRequest()
+            pushed.ParseFromString(request.body)
+            for resource in pushed.resource_metrics:
+                service = {a.key: a.value.string_value for a in resource.resource.attributes}
+                assert service["service.name"] == "floe"
+                checks += [
+                    {a.key: a.value.string_value for a in point.attributes}
+                    for scope in resource.scope_metrics
+                    for metric in scope.metrics
+                    if metric.name == "floe_contract_checks"
+                    for point in metric.sum.data_points
+                ]
         assert {"floe.contract.run", "floe.contract.check"} <= {s.name for s in spans}
+        assert {"contract": "orders", "type": "freshness", "status": "fail"} in checks
 
     down = tmp_path / "down.yaml"
     doc["plugins"]["lineage_backend"]["config"]["transport"]["url"] = (
