@@ -261,4 +261,6 @@ def test_settings_the_sdk_refuses_leave_prometheus_alone(
         export.metrics.overrun("freshness")
         assert 'floe_monitor_overruns_total{type="freshness"} 1.0' in export.render().decode()
     [record] = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert record.getMessage().startswith("metrics could not be exported to the default endpoint")
+    assert record.getMessage().startswith(
+        "metrics could not be exported to http://localhost:4318/v1/metrics"
+    )

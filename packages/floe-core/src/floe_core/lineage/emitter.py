@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from floe_core._redact import one_line, redact, secret_values
-from floe_core.lineage.http_transport import http_transport
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +112,8 @@ def lineage_emitter(
     transport_config = (config or {}).get("transport")
     if transport_config:
         where = str(transport_config.get("url") or transport_config.get("type", "its transport"))
+        from floe_core.lineage.http_transport import http_transport  # http.client: when used
+
         secrets = secret_values(transport_config)
         transport: Any = http_transport(transport_config)
         if transport is not None:

@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "http://localhost:4318"
-TRACES_PATH = "/v1/traces"
 PROTOBUF = "application/x-protobuf"
 #: How long one export may take when no ``OTEL_*`` timeout says (the exporters' own default
 #: is 10 s, which a one-off ``floe sla check`` would wait at exit for a collector that hangs).
@@ -59,13 +58,14 @@ def env(name: str, environ: Mapping[str, str], signal: str = "TRACES") -> str:
     )
 
 
-def endpoint(environ: Mapping[str, str]) -> str:
-    """Where spans go: the traces endpoint as is, else the base one with ``/v1/traces``."""
-    traces = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
-    if traces:
-        return traces
+def endpoint(environ: Mapping[str, str], signal: str = "TRACES") -> str:
+    """Where a signal goes: its own endpoint as is (``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``),
+    else the base one with ``/v1/traces`` (``/v1/metrics``), as the specification says."""
+    own = environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT", "").strip()
+    if own:
+        return own
     base = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or DEFAULT_ENDPOINT
-    return base.rstrip("/") + TRACES_PATH
+    return f"{base.rstrip('/')}/v1/{signal.lower()}"
 
 
 class OTLPHttpSpanExporter(SpanExporter):

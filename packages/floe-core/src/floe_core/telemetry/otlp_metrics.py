@@ -150,15 +150,6 @@ def export_failed(exc: BaseException) -> None:
     log.warning("%s", exc)
 
 
-def endpoint() -> str:
-    """Where metrics go, as the exporter resolves it (for the warning)."""
-    specific = os.environ.get(TRIGGER, "").strip()
-    if specific:
-        return specific
-    base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
-    return f"{base.rstrip('/')}/v1/metrics" if base else "the default endpoint"
-
-
 def _warn_once() -> None:
     """From now on, the first WARNING of an OTLP metrics export is the only one.
 
@@ -185,9 +176,12 @@ class _SayOnce(logging.Filter):
         if self.said:
             return False
         self.said = True
+        from floe_core.telemetry.otlp import endpoint
+
+        where = endpoint(os.environ, "METRICS")
         # Rewritten in place (a filter may not return a new record before Python 3.12).
         record.msg = redact(
-            f"metrics could not be exported to {endpoint()}: {one_line(record.getMessage())} "
+            f"metrics could not be exported to {where}: {one_line(record.getMessage())} "
             "(said once; the checks are not affected)"
         )
         record.args = None
