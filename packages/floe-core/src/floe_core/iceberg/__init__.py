@@ -11,6 +11,9 @@ What the rest of floe calls (names load lazily, so importing one costs only what
   counts, null counts and bounds (``DataFileFacts``), and the delete files that apply
   (``Facts``).
 - ``find_field(schema, name)``: a field by its dotted name, exact case first.
+- ``load_sqlite_table(path, catalog_name, identifier, properties)`` and
+  ``ping_sqlite_catalog(path)``: a table of a SQLite-backed SQL catalog, looked up read-only
+  with ``sqlite3`` and built as pyiceberg's ``SqlCatalog`` builds it (without SQLAlchemy).
 - ``LocalMetadataFileIO``: the FileIO floe's catalogs hand pyiceberg, reading local metadata
   files with the standard library (no pyarrow).
 
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
         newest_column_value,
         newest_data_commit,
     )
+    from floe_core.iceberg._sqlite_catalog import load_sqlite_table, ping_sqlite_catalog
 
 _EXPORTS: dict[str, str] = {
     "DataFileFacts": "floe_core.iceberg._live_files",
@@ -46,6 +50,8 @@ _EXPORTS: dict[str, str] = {
     "TableFacts": "floe_core.iceberg._live_files",
     "UnsupportedTable": "floe_core.iceberg._newest",
     "find_field": "floe_core.iceberg._fields",
+    "load_sqlite_table": "floe_core.iceberg._sqlite_catalog",
+    "ping_sqlite_catalog": "floe_core.iceberg._sqlite_catalog",
     "newest_column_value": "floe_core.iceberg._newest",
     "newest_data_commit": "floe_core.iceberg._newest",
 }
@@ -59,8 +65,10 @@ __all__ = [
     "TableFacts",
     "UnsupportedTable",
     "find_field",
+    "load_sqlite_table",
     "newest_column_value",
     "newest_data_commit",
+    "ping_sqlite_catalog",
 ]
 
 

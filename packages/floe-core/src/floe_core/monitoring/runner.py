@@ -108,7 +108,7 @@ async def connect_catalog(catalog: CatalogPlugin, timeout: float) -> CheckOutcom
     outage, and the run stops before anything is checked or recorded.
     """
     try:
-        await run_in_daemon_thread(catalog.catalog, timeout)
+        await run_in_daemon_thread(catalog.reach, timeout)
     except CatalogConfigError:
         raise
     except CheckTimeout:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from floe_core._redact import one_line, redact, secret_values
@@ -38,13 +38,21 @@ class CatalogPlugin(PluginMetadata):
             self._catalog = self.connect()
         return self._catalog
 
+    def reach(self) -> None:
+        """Make sure the catalog answers (connecting on first use); floe errors if not."""
+        self.catalog()
+
+    def table_reader(self) -> Callable[[str], Table]:
+        """What loads a table by identifier: the connected catalog's ``load_table``."""
+        return self.catalog().load_table
+
     def load_table(self, identifier: str) -> Table:
         """Load ``namespace.table``; raise ``TableNotFoundError`` when it does not exist."""
         from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
-        catalog = self.catalog()
+        read = self.table_reader()
         try:
-            return catalog.load_table(identifier)
+            return read(identifier)
         except (NoSuchTableError, NoSuchNamespaceError) as exc:
             raise TableNotFoundError(
                 f"Table '{identifier}' does not exist in catalog '{self.catalog_name}'. Check the "

@@ -21,7 +21,10 @@ from floe_core.plugins.catalog import CatalogPlugin
 from floe_core.plugins.metadata import FLOE_API_VERSION
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pyiceberg.catalog import Catalog
+    from pyiceberg.table import Table
 
 #: ``floe_core.iceberg.LocalMetadataFileIO``, named without importing pyiceberg.
 LOCAL_METADATA_FILE_IO = "floe_core.iceberg.LocalMetadataFileIO"
@@ -134,11 +137,43 @@ class PyIcebergCatalogPlugin(CatalogPlugin):
 
 
 class SqlCatalogPlugin(PyIcebergCatalogPlugin):
-    """pyiceberg's SQL catalog (SQLite or PostgreSQL). A missing SQLite file is an error."""
+    """pyiceberg's SQL catalog (SQLite or PostgreSQL). A missing SQLite file is an error.
+
+    Tables of a SQLite catalog are looked up with the standard library (``sqlite3``, read
+    only) and built as pyiceberg's ``SqlCatalog`` builds them, without loading SQLAlchemy
+    (``floe_core.iceberg.load_sqlite_table``); listing namespaces and tables, and every
+    PostgreSQL catalog, go through pyiceberg's catalog.
+    """
 
     catalog_type = "sql"
 
     def connect(self) -> Catalog:
+        self._sqlite_file()
+        return super().connect()
+
+    def reach(self) -> None:
+        path = self._sqlite_file()
+        if path is None:
+            super().reach()
+            return
+        from floe_core.iceberg import ping_sqlite_catalog
+
+        try:
+            ping_sqlite_catalog(path)
+        except Exception as exc:  # sqlite3's errors: not a database, locked, unreadable
+            raise self._connection_error(exc) from exc
+
+    def table_reader(self) -> Callable[[str], Table]:
+        path = self._sqlite_file()
+        if path is None:
+            return super().table_reader()
+        from floe_core.iceberg import load_sqlite_table
+
+        name, properties = str(self.config.get("name") or "default"), self._properties()
+        return lambda identifier: load_sqlite_table(path, name, identifier, properties)
+
+    def _sqlite_file(self) -> Path | None:
+        """The catalog's SQLite file (None for another database); config errors if unusable."""
         uri = str(self.config.get("uri", ""))
         if not uri:
             raise CatalogConfigError(
@@ -154,7 +189,7 @@ class SqlCatalogPlugin(PyIcebergCatalogPlugin):
                 "checked or recorded. floe only reads catalogs: create it with your pipeline "
                 "(or `make demo`), or point plugins.catalog.config.uri at an existing one."
             )
-        return super().connect()
+        return path
 
     def not_found_hint(self) -> str:
         return (

@@ -133,7 +133,7 @@ class _ProbeRun:
 
     def _catalog(self) -> _Answer:
         try:
-            self.ctx.catalog.catalog()
+            self.ctx.catalog.reach()
         except FloeError as exc:
             return "catalog_unreachable", str(exc)
         return None, None
