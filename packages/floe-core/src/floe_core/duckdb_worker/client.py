@@ -9,23 +9,20 @@ of its own. ``open_session`` returns a DuckDB session in the worker, or in this 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
 
-from floe_core.duckdb_worker._frames import read_frame, write_frame
+from floe_core._worker import WORKER_EXITED, WorkerProcess
 from floe_core.duckdb_worker.session import EngineError, Rows, Session
 
 log = logging.getLogger(__name__)
 
 #: Set to 0 (or false, no, off) to run DuckDB in floe's own process.
 ENV_SWITCH = "FLOE_DUCKDB_WORKER"
-WORKER_EXITED = "WorkerExited"
+__all__ = ["WORKER_EXITED", "RemoteSession", "open_session", "prestart", "shared_worker"]
 
 
 def enabled() -> bool:
@@ -33,127 +30,26 @@ def enabled() -> bool:
     return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-class _Pending:
-    __slots__ = ("done", "reply")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.reply: tuple[Any, ...] = ()
-
-
-class Worker:
-    """A worker process, and the replies it owes; safe to use from many threads."""
-
-    def __init__(self) -> None:
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "floe_core.duckdb_worker.serve"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                close_fds=True,
-                # Its own session: Ctrl-C or a SIGTERM to floe's process group is floe's to
-                # handle (a monitor stops gracefully); the worker exits when its pipe closes.
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise EngineError(
-                WORKER_EXITED,
-                f"the DuckDB worker process could not be started ({exc}); "
-                f"{ENV_SWITCH}=0 runs DuckDB in floe's own process",
-            ) from None
-        self.pid = self._process.pid
-        self._lock = threading.Lock()
-        self._pending: dict[int, _Pending] = {}
-        self._ids = itertools.count(1)
-        self._gone: str | None = None
-        for target, name in ((self._read_replies, "replies"), (self._log_stderr, "stderr")):
-            threading.Thread(target=target, name=f"floe-duckdb-{name}", daemon=True).start()
-
-    @property
-    def alive(self) -> bool:
-        """Whether the worker can still take requests."""
-        return self._gone is None
-
-    def call(self, operation: str, **arguments: Any) -> Any:
-        """Run ``operation`` in the worker and return its value; raise its ``EngineError``."""
-        pending = _Pending()
-        self._send(operation, arguments, pending)
-        pending.done.wait()
-        if pending.reply[0] == "ok":
-            return pending.reply[1]
-        _, kind, message = pending.reply
-        raise EngineError(kind, message)
-
-    def send(self, operation: str, **arguments: Any) -> None:
-        """Start ``operation`` in the worker without waiting for (or reading) its reply."""
-        self._send(operation, arguments, None)
-
-    def _send(self, operation: str, arguments: dict[str, Any], pending: _Pending | None) -> None:
-        with self._lock:
-            if self._gone is not None:
-                raise EngineError(WORKER_EXITED, self._gone)
-            request_id = next(self._ids)
-            if pending is not None:
-                self._pending[request_id] = pending
-            try:
-                assert self._process.stdin is not None
-                write_frame(self._process.stdin, (request_id, operation, arguments))
-            except (OSError, ValueError):
-                self._pending.pop(request_id, None)
-                self._gone = self._gone or "the DuckDB worker process exited"
-                raise EngineError(WORKER_EXITED, self._gone) from None
-
-    def _read_replies(self) -> None:
-        assert self._process.stdout is not None
-        while True:
-            try:
-                request_id, reply = read_frame(self._process.stdout)
-            except (EOFError, OSError):
-                break
-            except Exception as exc:  # not a frame: the pipe cannot be trusted any more
-                log.error("the DuckDB worker's reply could not be read (%s); stopping it", exc)
-                self._process.kill()
-                break
-            with self._lock:
-                pending = self._pending.pop(request_id, None)
-            if pending is not None:
-                pending.reply = reply
-                pending.done.set()
-        status = self._process.wait()
-        message = f"the DuckDB worker process exited (status {status})"
-        with self._lock:
-            self._gone = message
-            orphans = list(self._pending.values())
-            self._pending.clear()
-            for pipe in (self._process.stdin, self._process.stdout):
-                if pipe is not None:
-                    with contextlib.suppress(OSError):
-                        pipe.close()
-        if status != 0:
-            log.warning("%s; the next DuckDB request starts a new one", message)
-        for pending in orphans:
-            pending.reply = ("error", WORKER_EXITED, message)
-            pending.done.set()
-
-    def _log_stderr(self) -> None:
-        assert self._process.stderr is not None
-        with self._process.stderr as lines:
-            for line in lines:
-                log.debug("duckdb worker %d: %s", self.pid, line.decode(errors="replace").rstrip())
+def _start() -> WorkerProcess:
+    return WorkerProcess(
+        "floe_core.duckdb_worker.serve",
+        "DuckDB worker",
+        EngineError,
+        hint=f"{ENV_SWITCH}=0 runs DuckDB in floe's own process",
+    )
 
 
-_shared: Worker | None = None
+_shared: WorkerProcess | None = None
 _shared_pid = 0
 _shared_lock = threading.Lock()
 
 
-def shared_worker() -> Worker:
+def shared_worker() -> WorkerProcess:
     """This process's worker, started if there is none yet or the last one has exited."""
     global _shared, _shared_pid
     with _shared_lock:
         if _shared is None or not _shared.alive or _shared_pid != os.getpid():
-            _shared, _shared_pid = Worker(), os.getpid()
+            _shared, _shared_pid = _start(), os.getpid()
         return _shared
 
 
@@ -230,7 +126,7 @@ def run_probe(
     return answer  # type: ignore[no-any-return]
 
 
-def _first_call(operation: str, **arguments: Any) -> tuple[Worker, Any]:
+def _first_call(operation: str, **arguments: Any) -> tuple[WorkerProcess, Any]:
     """``operation`` on the shared worker, on a new one if that one has just exited."""
     worker = shared_worker()
     try:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
-from floe_core.duckdb_worker._frames import read_frame, write_frame
+from floe_core._worker import read_frame, serving_pipes, write_frame
 from floe_core.duckdb_worker.session import (
     SETTABLE,
     EngineError,
@@ -123,11 +122,7 @@ def _warm_session() -> Session:
 
 def main() -> None:
     """Serve requests until stdin closes."""
-    requests = sys.stdin.buffer
-    # Nothing but frames may reach the reply pipe: whatever else writes to standard output,
-    # Python or DuckDB's C++, goes to standard error (which floe logs at debug level).
-    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    requests, replies = serving_pipes()  # DuckDB's C++ output goes to standard error
     pool = ThreadPoolExecutor(MAX_CONCURRENT, thread_name_prefix="floe-duckdb")
     server = Server(replies, pool)
     try:
