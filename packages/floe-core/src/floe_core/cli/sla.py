@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     )
     from floe_core.manifest import PlatformManifest
     from floe_core.state.corrections import HistoryRemoval
+    from floe_core.state.remote import RemoteStateStore
+    from floe_core.state.run_store import RunStore
     from floe_core.state.url import StateURL
     from floe_core.telemetry.metrics import MonitorMetrics
 
@@ -180,9 +182,12 @@ def check(
       floe sla check contracts/orders.yaml --check freshness --format json
       floe sla check contracts/orders.yaml --manifest prod.yaml --fail-on warning
     """
+    # First of all, so that it loads SQLAlchemy on another core while this process goes on.
+    worker = None if no_persist or alert or _sqlalchemy_loaded() else _start_state_worker()
     from floe_core.contracts.loader import load_contract
 
     manifest = manifest_at(manifest_path)
+    state = None if no_persist else _state_for_check(manifest, worker)
     contract = load_contract(contract_file)
     channels = _alert_channels(manifest) if alert else None
     if not checks or {"quality", "availability"} & set(checks):
@@ -194,11 +199,6 @@ def check(
 
     from floe_core.cli.output import make_output
 
-    state = None
-    if not no_persist:  # --no-persist loads nothing of the state database (nor SQLAlchemy)
-        from floe_core.state.url import resolve_state_url
-
-        state = resolve_state_url(manifest)
     metrics = _export_metrics_if_asked()
     report, alerts = asyncio.run(_run_checks(manifest, contract, checks, state, channels, metrics))
 
@@ -211,6 +211,47 @@ def check(
         messages = {str(r.details.get("message") or r.details.get("reason")) for r in errors}
         raise CliError(" ".join(sorted(messages)))
     raise SystemExit(status)
+
+
+def _sqlalchemy_loaded() -> bool:
+    """Whether this process has SQLAlchemy already (floe called from Python that uses it):
+    then the state database is opened here, as a worker would only cost a process."""
+    import sys
+
+    return "sqlalchemy" in sys.modules
+
+
+def _start_state_worker() -> RemoteStateStore:
+    """The state worker, let go when the command ends (however it ends)."""
+    from floe_core.state.remote import RemoteStateStore
+
+    worker = RemoteStateStore(on_unusable=_not_persisted)
+    click.get_current_context().call_on_close(worker.close)
+    return worker
+
+
+def _state_for_check(
+    manifest: PlatformManifest | None, worker: RemoteStateStore | None
+) -> StateURL | RemoteStateStore:
+    """The state database of one ``floe sla check``: opened by the state worker, or when
+    there is none (``--alert`` needs the database here too, or SQLAlchemy is loaded here
+    already) its URL, to open here."""
+    if worker is None:
+        from floe_core.state.url import resolve_state_url
+
+        return resolve_state_url(manifest)
+    from floe_core.state.url import configured_state_url
+
+    return worker.open(configured_state_url(manifest))
+
+
+def _not_persisted(reason: str, display: str) -> None:
+    log.warning(
+        "check results not persisted: %s; the checks ran and are reported, without "
+        "history (no escalation to CRITICAL); --no-persist skips the state database",
+        reason,
+        extra={"floe.state.url": display},
+    )
 
 
 def _export_metrics_if_asked() -> MonitorMetrics | None:
@@ -247,33 +288,33 @@ async def _run_checks(
     manifest: PlatformManifest | None,
     contract: DataContract,
     checks: tuple[str, ...],
-    state: StateURL | None,
+    state: StateURL | RemoteStateStore | None,
     channels: list[ConfiguredChannel] | None = None,
     metrics: MonitorMetrics | None = None,
 ) -> tuple[CheckReport, list[AlertOutcome] | None]:
     """Run the checks, persisting to ``state`` if it can be opened; degrade if it cannot.
+
+    ``state`` is the state worker's store, or a URL to open here (``--alert``).
 
     With ``channels`` (``--alert``), route what the run found to them; with ``metrics``,
     count the run, its alerts and its lost lineage events there.
     """
     from floe_core.errors import StateError
     from floe_core.monitoring.monitor import ContractMonitor
+    from floe_core.state.remote import RemoteStateStore
 
     engine = None
-    store = None
-    if state is not None:
+    store: RunStore | None = None
+    if isinstance(state, RemoteStateStore):
+        store = state
+    elif state is not None:
         from floe_core.state.engine import open_state
         from floe_core.state.store import StateStore
 
         try:
             engine = await open_state(state, auto_upgrade=state.embedded)
         except StateError as exc:
-            log.warning(
-                "check results not persisted: %s; the checks ran and are reported, without "
-                "history (no escalation to CRITICAL); --no-persist skips the state database",
-                exc,
-                extra={"floe.state.url": state.display},
-            )
+            _not_persisted(str(exc), state.display)
         if engine is not None:
             store = StateStore(engine)
     try:

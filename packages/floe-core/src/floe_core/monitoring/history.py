@@ -15,7 +15,7 @@ from floe_core.config import SeverityThresholds
 from floe_core.events import ViolationType
 
 if TYPE_CHECKING:
-    from floe_core.state.store import HistoryPoint, ProbePoint, StateStore
+    from floe_core.state.run_store import HistoryPoint, ProbePoint, RunStore
 
 #: The rolling window of SLA compliance, violation counts and availability uptime.
 SLA_WINDOW = timedelta(hours=24)
@@ -40,7 +40,7 @@ class RunHistory:
 
 
 async def load_history(
-    store: StateStore,
+    store: RunStore,
     contract_name: str,
     types: Iterable[ViolationType],
     now: datetime,

@@ -38,6 +38,7 @@ from floe_core.errors import (
     InputError,
     ManifestError,
     PluginError,
+    StateError,
 )
 from floe_core.events import CheckReport, CheckResult, ContractViolationEvent, ViolationType
 from floe_core.lineage.emitter import LineageEmitter, lineage_emitter
@@ -71,7 +72,8 @@ if TYPE_CHECKING:
     from floe_core.monitoring.scheduler import Scheduler, SchedulerMetrics
     from floe_core.reporting.model import SLAReport, WindowKind
     from floe_core.state.retention import RetentionResult
-    from floe_core.state.store import ProbePoint, StateStore
+    from floe_core.state.run_store import ProbePoint, RunStore
+    from floe_core.state.store import StateStore
 
 log = logging.getLogger(__name__)
 #: The OpenLineage sender has not been looked for yet.
@@ -114,7 +116,7 @@ class ContractMonitor:
         plugins: PluginsSection | None = None,
         clock: Callable[[], datetime] = utcnow,
         home: Path | None = None,
-        state: StateStore | None = None,
+        state: RunStore | None = None,
     ) -> None:
         self.config = config or MonitoringConfig()
         self._catalog = catalog
@@ -476,14 +478,12 @@ class ContractMonitor:
             self._checks[t].wants_probe_history(registered.contract_name, now) for t in selected
         ):
             return None, True
-        from sqlalchemy.exc import SQLAlchemyError
-
         from floe_core.monitoring.history import SLA_WINDOW
 
         try:
             async with asyncio.timeout(timeout):
                 probes = await self._state.probe_history(registered.contract_name, now - SLA_WINDOW)
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        except _failures(self._state) as exc:
             self._degrade(self._state, registered, "read the history of", exc)
             return None, False
         return probes, True
@@ -519,7 +519,7 @@ class ContractMonitor:
 
     async def _remember(
         self,
-        store: StateStore,
+        store: RunStore,
         registered: RegisteredContract,
         config: MonitoringConfig,
         results: list[CheckResult],
@@ -533,8 +533,6 @@ class ContractMonitor:
         cannot be read or written leaves the results as they are (and, if the history could
         not be read, unescalated): the monitor degrades, it does not fail.
         """
-        from sqlalchemy.exc import SQLAlchemyError
-
         from floe_core.monitoring.escalation import escalate
         from floe_core.monitoring.sla_status import sla_statuses
 
@@ -543,7 +541,7 @@ class ContractMonitor:
         try:
             async with asyncio.timeout(timeout):
                 history = await reading
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        except _failures(store) as exc:
             self._degrade(store, registered, "read the history of", exc)
             return results, events
         results, events = escalate(results, events, history.critical_breaches, thresholds)
@@ -551,7 +549,7 @@ class ContractMonitor:
         try:
             async with asyncio.timeout(timeout):
                 await store.record_run(registered, results, events, statuses)
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        except _failures(store) as exc:
             self._degrade(store, registered, "persist the check results of", exc)
             return results, events
         if self.persist_error is not None:
@@ -564,7 +562,7 @@ class ContractMonitor:
         return results, events
 
     def _degrade(
-        self, store: StateStore, registered: RegisteredContract, doing: str, exc: BaseException
+        self, store: RunStore, registered: RegisteredContract, doing: str, exc: BaseException
     ) -> None:
         """Note that the state database failed; warn once per outage, not once per run."""
         self.persist_failures += 1
@@ -650,7 +648,9 @@ class ContractMonitor:
         )
 
     def _require_state(self, doing: str) -> StateStore:
-        if self._state is None:
+        from floe_core.state.store import StateStore
+
+        if not isinstance(self._state, StateStore):
             raise InputError(
                 f"this monitor has no state database to {doing}; "
                 "create it with ContractMonitor(state=StateStore(engine))"
@@ -685,6 +685,11 @@ class ContractMonitor:
         return selected
 
 
+def _failures(store: RunStore) -> tuple[type[BaseException], ...]:
+    """What a state database read or write raises when the database cannot be used."""
+    return (*store.failures, TimeoutError)
+
+
 async def _nothing() -> None:
     return None
 
@@ -695,4 +700,6 @@ def _describe_db_error(exc: BaseException) -> str:
 
     if isinstance(exc, TimeoutError) and not str(exc):
         return "TimeoutError: no answer within check_timeout_seconds"
+    if isinstance(exc, StateError):
+        return str(exc)  # floe's own one line (the state worker's report of the failure)
     return error_line(exc)

@@ -19,9 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from floe_core._redact import redact
 from floe_core._time import as_utc
-from floe_core.config import MonitoringConfig
-from floe_core.contracts.model import DataContract
-from floe_core.contracts.registered import RegisteredContract
 from floe_core.errors import InputError
 from floe_core.events import (
     CheckResult,
@@ -39,21 +36,19 @@ from floe_core.state.models import (
     RegisteredContractRow,
     table_of,
 )
+from floe_core.state.run_store import HistoryPoint as HistoryPoint
+from floe_core.state.run_store import ProbePoint as ProbePoint
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql.dml import Insert as PgInsert
     from sqlalchemy.dialects.sqlite.dml import Insert as SqliteInsert
 
+    from floe_core.config import MonitoringConfig
+    from floe_core.contracts.registered import RegisteredContract
+
 #: Severities that breach an SLA; stored as their enum values.
 BREACH_SEVERITIES = (ViolationSeverity.ERROR.value, ViolationSeverity.CRITICAL.value)
 _DIALECTS = ("postgresql", "sqlite")
-
-
-class HistoryPoint(NamedTuple):
-    """One persisted check run: when it ran and how it ended."""
-
-    timestamp: datetime
-    status: CheckStatus
 
 
 class Registration(NamedTuple):
@@ -62,13 +57,6 @@ class Registration(NamedTuple):
     contract_name: str
     registered_at: datetime
     monitoring_overrides: MonitoringConfig | None
-
-
-class ProbePoint(NamedTuple):
-    """One persisted availability probe: when it ran and whether it succeeded."""
-
-    timestamp: datetime
-    ok: bool
 
 
 class StateStore:
@@ -89,14 +77,22 @@ class StateStore:
 
     # Writing one run --------------------------------------------------------------------
 
+    @property
+    def failures(self) -> tuple[type[BaseException], ...]:
+        """The errors that mean the database could not be used: the driver's, the network's."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        return (SQLAlchemyError, OSError)
+
     async def record_run(
         self,
-        registered: RegisteredContract,
+        registered: RegisteredContract | str,
         results: Sequence[CheckResult],
         events: Sequence[ContractViolationEvent],
         statuses: Sequence[SLAStatus],
     ) -> None:
-        """Write one run in one transaction; on any failure nothing of it is stored."""
+        """Write one run of the contract (or of the registered name) in one transaction; on
+        any failure nothing of it is stored."""
         written = as_utc(datetime.now(UTC))
         result_ids = {r.check_type: uuid.UUID(r.id) for r in results}
         result_rows = [_result_row(r, written) for r in results]
@@ -124,11 +120,14 @@ class StateStore:
         await conn.execute(stmt)
 
     async def _touch_registration(
-        self, conn: AsyncConnection, registered: RegisteredContract, results: Iterable[CheckResult]
+        self,
+        conn: AsyncConnection,
+        registered: RegisteredContract | str,
+        results: Iterable[CheckResult],
     ) -> None:
         """Merge this run's check times into the registration's, if the contract is registered."""
         table = table_of(RegisteredContractRow)
-        name = registered.contract_name
+        name = registered if isinstance(registered, str) else registered.contract_name
         found = await conn.execute(
             select(table.c.last_check_times).where(table.c.contract_name == name).with_for_update()
         )
@@ -452,10 +451,7 @@ class StateStore:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
         return [
-            Registration(
-                name, as_utc(at), MonitoringConfig.model_validate(overrides) if overrides else None
-            )
-            for name, at, overrides in rows
+            Registration(name, as_utc(at), _overrides(overrides)) for name, at, overrides in rows
         ]
 
     async def get_contract(self, contract_name: str) -> RegisteredContract | None:
@@ -571,14 +567,23 @@ def _registration_row(registered: RegisteredContract) -> dict[str, Any]:
     }
 
 
+def _overrides(stored: dict[str, Any] | None) -> MonitoringConfig | None:
+    from floe_core.config import MonitoringConfig
+
+    return MonitoringConfig.model_validate(stored) if stored else None
+
+
 def _registered(row: Any) -> RegisteredContract:
+    from floe_core.contracts.model import DataContract
+    from floe_core.contracts.registered import RegisteredContract
+
     overrides = row["monitoring_overrides"]
     return RegisteredContract(
         contract_name=row["contract_name"],
         contract_version=row["contract_version"],
         contract=DataContract.model_validate(row["contract_data"]),
         connection_config=row["connection_config"],
-        monitoring_overrides=MonitoringConfig.model_validate(overrides) if overrides else None,
+        monitoring_overrides=_overrides(overrides),
         registered_at=as_utc(row["registered_at"]),
         last_check_times={
             k: as_utc(datetime.fromisoformat(v)) for k, v in (row["last_check_times"] or {}).items()

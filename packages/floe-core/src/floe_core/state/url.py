@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
-
 from floe_core._redact import redact
 from floe_core.errors import StateURLError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
     from floe_core.manifest import PlatformManifest
 
 STATE_URL_ENV = "FLOE_STATE_URL"
@@ -66,6 +65,8 @@ class StateURL:
 
 def embedded_state_url(home: Path | None = None) -> StateURL:
     """The embedded default: SQLite in ``<home>/state.db`` (``./.floe/state.db``)."""
+    from sqlalchemy.engine import URL
+
     from floe_core.manifest import DEFAULT_HOME
 
     path = (home or DEFAULT_HOME).absolute() / DEFAULT_STATE_FILE
@@ -77,19 +78,34 @@ def resolve_state_url(
     manifest: PlatformManifest | None, env: Mapping[str, str] | None = None
 ) -> StateURL:
     """The state database to use: ``$FLOE_STATE_URL``, else the manifest's, else embedded."""
+    configured = configured_state_url(manifest, env)
+    if configured is None:
+        return embedded_state_url()
+    url, origin = configured
+    return parse_state_url(url, origin=origin)
+
+
+def configured_state_url(
+    manifest: PlatformManifest | None, env: Mapping[str, str] | None = None
+) -> tuple[str, str] | None:
+    """The state database URL as configured, unchecked, and where it came from (the
+    ``origin`` of ``parse_state_url``); None for the embedded default."""
     env = os.environ if env is None else env
     from_env = env.get(STATE_URL_ENV, "").strip()
     if from_env:
-        return parse_state_url(from_env, origin=f"${STATE_URL_ENV}")
+        return from_env, f"${STATE_URL_ENV}"
     from_manifest = (manifest.state.url or "").strip() if manifest is not None else ""
     if manifest is not None and from_manifest:
         where = f"manifest {manifest.source}" if manifest.source else "the manifest"
-        return parse_state_url(from_manifest, origin=f"state.url in {where}")
-    return embedded_state_url()
+        return from_manifest, f"state.url in {where}"
+    return None
 
 
 def parse_state_url(raw: str, *, origin: str) -> StateURL:
     """Check and normalise a state database URL; ``origin`` says where it came from."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         url = make_url(raw.strip())
     except (ArgumentError, ValueError):
