@@ -234,3 +234,30 @@ def test_a_state_url_that_is_no_url_stops_the_command(stale_contract: Path, mani
     assert run.returncode == 2
     assert run.stdout == ""
     assert run.stderr.startswith("Error: the state database URL 'mysql://somewhere/db'")
+
+
+def test_a_worker_that_cannot_start_leaves_the_database_to_floes_process(
+    floe: Any,
+    state_db: Any,
+    stale_contract: Path,
+    manifest: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    state_db.upgrade()
+    monkeypatch.setattr("floe_core.cli.sla._sqlalchemy_loaded", lambda: False)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))  # Popen fails
+
+    result = floe(
+        "sla", "check", stale_contract, "--manifest", manifest, "--check", "freshness",
+        "--format", "json", env={"FLOE_STATE_URL": state_db.url},
+    )  # fmt: skip
+
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr == ""
+
+    async def persisted() -> int:
+        async with state_db.store() as store:
+            return len(await store.check_history("events", FRESHNESS, SINCE))
+
+    assert asyncio.run(persisted()) == 1

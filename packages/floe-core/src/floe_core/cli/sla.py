@@ -221,11 +221,17 @@ def _sqlalchemy_loaded() -> bool:
     return "sqlalchemy" in sys.modules
 
 
-def _start_state_worker() -> RemoteStateStore:
-    """The state worker, let go when the command ends (however it ends)."""
+def _start_state_worker() -> RemoteStateStore | None:
+    """The state worker, let go when the command ends (however it ends); None if it cannot
+    be started, and the database is opened in this process instead."""
+    from floe_core.errors import StateError
     from floe_core.state.remote import RemoteStateStore
 
-    worker = RemoteStateStore(on_unusable=_not_persisted)
+    try:
+        worker = RemoteStateStore(on_unusable=_not_persisted)
+    except StateError as exc:
+        log.debug("%s; the state database is opened in floe's own process", exc)
+        return None
     click.get_current_context().call_on_close(worker.close)
     return worker
 

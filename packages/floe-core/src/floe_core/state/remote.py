@@ -1,7 +1,8 @@
 """``RemoteStateStore``: the ``RunStore`` of a one-off check, served by the state worker.
 
-Opening the state database means loading SQLAlchemy and its driver, a fifth of a one-off
-``floe sla check``'s time, and none of it is needed until the run's history is read. Here
+Opening the state database means loading SQLAlchemy and its driver, about a third of a
+persisted one-off ``floe sla check`` done in one process, and none of it is needed until the
+run's history is read. Here
 the worker (``floe_core.state.serve``) is started and told which database to open at once,
 and every call is answered there, while this process loads pyiceberg and checks the tables.
 Nothing here imports a database library.
