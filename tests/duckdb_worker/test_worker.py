@@ -19,6 +19,7 @@ import pytest
 from floe_core.duckdb_worker import client
 from floe_core.duckdb_worker.client import RemoteSession, open_session, shared_worker
 from floe_core.duckdb_worker.session import EngineError, Session
+from tests._processes import gone
 
 
 def test_values_round_trip_with_their_types() -> None:
@@ -146,19 +147,7 @@ def test_the_worker_exits_with_its_floe_process() -> None:
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    pid = int(done.stdout.split()[0])
-    deadline = time.monotonic() + 10
-    while _running(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _running(pid), "the worker outlived the process that started it"
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
+    assert gone(int(done.stdout.split()[0])), "the worker outlived the process that started it"
 
 
 def test_switched_off_duckdb_runs_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,6 +30,7 @@ from floe_core.state.remote import RemoteStateStore
 from floe_core.state.run_store import HistoryPoint, ProbePoint
 from floe_core.state.url import parse_state_url
 from tests._factories import T0, check_result, registered, sla_status, violation
+from tests._processes import gone
 
 FLOE = Path(sys.executable).parent / "floe"
 FRESHNESS = ViolationType.FRESHNESS
@@ -261,3 +262,39 @@ def test_a_worker_that_cannot_start_leaves_the_database_to_floes_process(
             return len(await store.check_history("events", FRESHNESS, SINCE))
 
     assert asyncio.run(persisted()) == 1
+
+
+def test_the_worker_ends_with_the_process_that_started_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    asyncio.run(upgrade(url))
+    script = (
+        "import asyncio, os\n"
+        "from floe_core.state.remote import RemoteStateStore\n"
+        "store = RemoteStateStore(on_unusable=print)\n"
+        f"store.open(({url!r}, 'the test'))\n"
+        "print(store._worker.pid, flush=True)\n"
+        "asyncio.run(store.probe_history('orders', __import__('datetime').datetime.now()))\n"
+        "os._exit(0)\n"  # as the floe command leaves: nothing closed
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert gone(int(done.stdout.split()[0])), "the worker outlived the process that started it"
+
+
+def test_what_the_worker_logs_floe_logs(
+    stale_contract: Path, manifest: Path, tmp_path: Path
+) -> None:
+    """The embedded database is created and upgraded by the worker; ``-v`` still says so."""
+    env = {k: v for k, v in os.environ.items() if k != "FLOE_STATE_URL"}
+    argv = [str(FLOE), "-v", "sla", "check", str(stale_contract), "--manifest", str(manifest)]
+    run = subprocess.run(
+        [*argv, "--check", "freshness"], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+
+    assert run.returncode == 1, run.stderr
+    database = tmp_path / ".floe" / "state.db"
+    assert f"floe: INFO: state database sqlite+aiosqlite:///{database} upgraded from empty" in (
+        run.stderr
+    )
+    with sqlite3.connect(database) as con:
+        assert con.execute("SELECT count(*) FROM contract_check_results").fetchone() == (1,)

@@ -149,21 +149,36 @@ class WorkerProcess:
             pending.done.set()
 
     def _log_stderr(self) -> None:
+        """The worker's log records, logged here as they were there; any other output at
+        debug level."""
         assert self._process.stderr is not None
         with self._process.stderr as lines:
             for line in lines:
                 text = line.decode(errors="replace").rstrip()
-                log.debug("%s %d: %s", self.label, self.pid, text)
+                level, _, rest = text.partition(" ")
+                logger, _, message = rest.partition(" ")
+                if level.startswith(_RECORD) and level[len(_RECORD) :].isdigit():
+                    logging.getLogger(logger).log(int(level[len(_RECORD) :]), "%s", message)
+                else:
+                    log.debug("%s %d: %s", self.label, self.pid, text)
+
+
+#: How a worker's log record starts on its standard error: ``<prefix><level> <logger> ``.
+_RECORD = "floe-log:"
 
 
 def serving_pipes() -> tuple[IO[bytes], IO[bytes]]:
     """In the worker: its request and reply pipes. Nothing but frames may reach the reply
     pipe, so whatever else writes to standard output (Python, or a library's C code) goes to
-    standard error from here on."""
+    standard error from here on, as do the worker's log records."""
     import os
 
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    # Log records (INFO and up) go to floe, which logs them as its own (``_log_stderr``).
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(_RECORD + "%(levelno)d %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     return sys.stdin.buffer, replies
 
 
