@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 import pytest
+from pyiceberg.table import Table
 
 from floe_core.events import CheckStatus, ViolationType
 from floe_core.manifest import PluginSpec, PluginsSection
@@ -46,6 +47,8 @@ class FixedPlugin(QualityPlugin):
         FixedPlugin.created += 1
 
     def run_checks(self, table: Any, request: QualityRequest) -> QualityResult:
+        # A plugin that does not read floe's table views is given pyiceberg's table.
+        assert isinstance(table, Table), type(table)
         answer = float(self.config["answer"])
         results = tuple(
             RuleResult(

@@ -11,9 +11,13 @@ What the rest of floe calls (names load lazily, so importing one costs only what
   counts, null counts and bounds (``DataFileFacts``), and the delete files that apply
   (``Facts``).
 - ``find_field(schema, name)``: a field by its dotted name, exact case first.
-- ``load_sqlite_table(path, catalog_name, identifier, properties)`` and
-  ``ping_sqlite_catalog(path)``: a table of a SQLite-backed SQL catalog, looked up read-only
-  with ``sqlite3`` and built as pyiceberg's ``SqlCatalog`` builds it (without SQLAlchemy).
+- ``TableView`` (and ``as_view``): a table as floe's checks read it (name, schemas,
+  snapshots, FileIO), parsed from its metadata without ``pyiceberg.table``; ``full()`` is
+  the pyiceberg ``Table``. ``TableView.of(table)`` views a table pyiceberg has loaded.
+- ``load_sqlite_view`` / ``load_sqlite_table(path, catalog_name, identifier, properties)``
+  and ``ping_sqlite_catalog(path)``: a table of a SQLite-backed SQL catalog, looked up
+  read-only with ``sqlite3`` (without SQLAlchemy), as a view or built as pyiceberg's
+  ``SqlCatalog`` builds it.
 - ``LocalMetadataFileIO``: the FileIO floe's catalogs hand pyiceberg, reading local metadata
   files with the standard library (no pyarrow).
 
@@ -39,7 +43,12 @@ if TYPE_CHECKING:
         newest_column_value,
         newest_data_commit,
     )
-    from floe_core.iceberg._sqlite_catalog import load_sqlite_table, ping_sqlite_catalog
+    from floe_core.iceberg._sqlite_catalog import (
+        load_sqlite_table,
+        load_sqlite_view,
+        ping_sqlite_catalog,
+    )
+    from floe_core.iceberg._view import TableView, as_view
 
 _EXPORTS: dict[str, str] = {
     "DataFileFacts": "floe_core.iceberg._live_files",
@@ -51,6 +60,9 @@ _EXPORTS: dict[str, str] = {
     "UnsupportedTable": "floe_core.iceberg._newest",
     "find_field": "floe_core.iceberg._fields",
     "load_sqlite_table": "floe_core.iceberg._sqlite_catalog",
+    "load_sqlite_view": "floe_core.iceberg._sqlite_catalog",
+    "TableView": "floe_core.iceberg._view",
+    "as_view": "floe_core.iceberg._view",
     "ping_sqlite_catalog": "floe_core.iceberg._sqlite_catalog",
     "newest_column_value": "floe_core.iceberg._newest",
     "newest_data_commit": "floe_core.iceberg._newest",
@@ -63,9 +75,12 @@ __all__ = [
     "ManifestSummaries",
     "Newest",
     "TableFacts",
+    "TableView",
     "UnsupportedTable",
+    "as_view",
     "find_field",
     "load_sqlite_table",
+    "load_sqlite_view",
     "newest_column_value",
     "newest_data_commit",
     "ping_sqlite_catalog",

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from pyiceberg.io import FileIO
     from pyiceberg.table import Table
 
+    from floe_core.iceberg._view import TableView
+
 
 @dataclass(frozen=True)
 class DataFileFacts:
@@ -66,8 +68,11 @@ class TableFacts:
         self._lists = ManifestSummaries(capacity)
         self._manifests: LRU[str, Facts] = LRU(capacity)
 
-    def facts(self, table: Table) -> Facts:
+    def facts(self, table: Table | TableView) -> Facts:
         """What the table's current snapshot holds."""
+        from floe_core.iceberg._view import as_view
+
+        table = as_view(table)
         snapshot = table.current_snapshot()
         if snapshot is None:
             return Facts(has_snapshot=False)

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from pyiceberg.table.snapshots import Snapshot
     from pyiceberg.types import NestedField
 
+    from floe_core.iceberg._view import SnapshotView
+
 log = logging.getLogger(__name__)
 K = TypeVar("K")
 V = TypeVar("V")
@@ -99,7 +101,7 @@ def _fallback(path: str, exc: Exception) -> None:
         log.warning("reading %s with pyiceberg, slower: %s", path, exc)
 
 
-def read_manifest_list(io: FileIO, snapshot: Snapshot) -> list[Manifest]:
+def read_manifest_list(io: FileIO, snapshot: Snapshot | SnapshotView) -> list[Manifest]:
     """The manifests of ``snapshot``."""
     data = _read_bytes(io, snapshot.manifest_list)  # a file that cannot be read: its error
     try:
@@ -261,7 +263,7 @@ class ManifestSummaries:
     def __len__(self) -> int:
         return len(self._columns)
 
-    def manifests(self, io: FileIO, snapshot: Snapshot) -> list[Manifest]:
+    def manifests(self, io: FileIO, snapshot: Snapshot | SnapshotView) -> list[Manifest]:
         """The manifests of ``snapshot``, its manifest list read at most once."""
         return self._lists.get_or_compute(
             snapshot.manifest_list, lambda: read_manifest_list(io, snapshot)

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from floe_core.iceberg._view import TableView, as_view
+
 if TYPE_CHECKING:
     from pyiceberg.table import Table
-    from pyiceberg.table.snapshots import Summary
     from pyiceberg.types import NestedField
 
     from floe_core.iceberg._manifests import ManifestSummaries
+    from floe_core.iceberg._view import Summary
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Summary keys written by writers that keep snapshot counts (pyiceberg, Spark, Flink, Trino).
@@ -43,16 +45,15 @@ class Newest:
     fallback_reason: str | None = None  # why the metadata path could not answer exactly
 
 
-def newest_data_commit(table: Table) -> Newest:
+def newest_data_commit(table: Table | TableView) -> Newest:
     """Commit time of the newest snapshot that added data; compactions (replace) add none."""
-    from pyiceberg.table.snapshots import Operation, ancestors_of
-
-    current = table.current_snapshot()
+    view = as_view(table)
+    current = view.current_snapshot()
     if current is None or _total_records(current.summary) == 0:
         return Newest(None, "snapshot")
-    for snapshot in ancestors_of(current, table.metadata):
+    for snapshot in view.metadata.ancestors(current):
         summary = snapshot.summary
-        if summary is None or summary.operation in (Operation.REPLACE, Operation.DELETE):
+        if summary is None or summary.operation in ("replace", "delete"):
             continue
         if _added_data(summary):
             return Newest(_EPOCH + timedelta(milliseconds=snapshot.timestamp_ms), "snapshot")
@@ -61,14 +62,12 @@ def newest_data_commit(table: Table) -> Newest:
 
 def _added_data(summary: Summary) -> bool:
     """Whether a snapshot added rows: not one that only added delete files, nor an empty append."""
-    from pyiceberg.table.snapshots import Operation
-
     added = summary.get("added-records") or summary.get("added-data-files")
     if added is not None:
         return int(added) > 0
     if any(summary.get(key) is not None for key in _COUNT_KEYS):
         return False  # the writer keeps counts and counted no data added
-    return summary.operation in (Operation.APPEND, Operation.OVERWRITE)
+    return summary.operation in ("append", "overwrite")
 
 
 def _total_records(summary: object) -> int | None:
@@ -76,7 +75,7 @@ def _total_records(summary: object) -> int | None:
     return int(total) if total is not None else None
 
 
-def find_column(table: Table, column: str) -> NestedField:
+def find_column(table: Table | TableView, column: str) -> NestedField:
     """The field named ``column`` (dotted for nested structs), matched case-insensitively last."""
     from pyiceberg.types import (
         DateType,
@@ -106,7 +105,7 @@ def find_column(table: Table, column: str) -> NestedField:
 
 
 def newest_column_value(
-    table: Table,
+    table: Table | TableView,
     column: str,
     *,
     allow_metadata: bool = True,
@@ -118,6 +117,7 @@ def newest_column_value(
     """
     from floe_core.iceberg._manifests import ManifestSummaries
 
+    table = as_view(table)
     field = find_column(table, column)
     column = table.schema().find_column_name(field.field_id) or column
     snapshot = table.current_snapshot()
@@ -146,7 +146,7 @@ def newest_column_value(
     return Newest(_to_datetime(field, _newest_by_scan(table, column)), "scan", reason)
 
 
-def _newest_by_scan(table: Table, column: str) -> int | None:
+def _newest_by_scan(table: TableView, column: str) -> int | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 

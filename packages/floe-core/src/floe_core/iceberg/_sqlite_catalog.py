@@ -15,16 +15,12 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pyiceberg.catalog import Catalog
-from pyiceberg.catalog.noop import NoopCatalog
-from pyiceberg.exceptions import NoSuchTableError
-from pyiceberg.io import load_file_io
-from pyiceberg.serializers import FromInputFile
-from pyiceberg.table import Table
+from floe_core.iceberg._view import TableView, parse_metadata, read_metadata
 
 if TYPE_CHECKING:
+    from pyiceberg.table import Table
     from pyiceberg.typedef import Properties
 
 BUSY_TIMEOUT_SECONDS = 5.0  # a writer holding the catalog's lock, as SQLAlchemy's default
@@ -65,26 +61,82 @@ def metadata_location(path: Path, catalog_name: str, namespace: str, name: str) 
     return str(row[0]) if row and row[0] else None
 
 
+def load_sqlite_view(
+    path: Path, catalog_name: str, identifier: str, properties: Properties
+) -> TableView:
+    """Table ``identifier`` of the SQL catalog ``catalog_name`` kept in the SQLite file
+    ``path``, as floe's checks read it (its ``full()`` is the table pyiceberg's catalog
+    builds). ``properties`` are the catalog's, as pyiceberg's ``SqlCatalog`` would hold them.
+
+    Raises pyiceberg's ``NoSuchTableError`` (and, for an identifier without a namespace,
+    the ``ValueError`` of pyiceberg's catalogs) exactly where that catalog does.
+    """
+    from pyiceberg.io import load_file_io
+
+    namespace, name = _split(identifier)
+    location = metadata_location(path, catalog_name, namespace, name)
+    if location is None:
+        from pyiceberg.exceptions import NoSuchTableError
+
+        raise NoSuchTableError(f"Table does not exist: {namespace}.{name}")
+    names = (*namespace.split("."), name)
+    document = read_metadata(load_file_io(properties=properties, location=location), location)
+    views: list[TableView] = []
+
+    def full() -> Table:
+        return _table(names, location, document, catalog_name, properties)
+
+    metadata = parse_metadata(document, lambda snapshot_id: _snapshot(views[0], snapshot_id))
+    if metadata is None:
+        return TableView.of(full())
+    io = load_file_io({**properties, **metadata.properties}, location)
+    views.append(TableView(names, location, metadata, io, full))
+    return views[0]
+
+
 def load_sqlite_table(
     path: Path, catalog_name: str, identifier: str, properties: Properties
 ) -> Table:
-    """Table ``identifier`` of the SQL catalog ``catalog_name`` kept in the SQLite file ``path``.
+    """``load_sqlite_view(...)``'s pyiceberg ``Table``."""
+    return load_sqlite_view(path, catalog_name, identifier, properties).full()
 
-    ``properties`` are the catalog's, as pyiceberg's ``SqlCatalog`` would hold them. Raises
-    pyiceberg's ``NoSuchTableError`` (and, for an identifier without a namespace, its
-    ``ValueError``) exactly where that catalog does.
-    """
-    namespace = Catalog.namespace_to_string(Catalog.namespace_from(identifier))
-    name = Catalog.table_name_from(identifier)
-    location = metadata_location(path, catalog_name, namespace, name)
-    if location is None:
-        raise NoSuchTableError(f"Table does not exist: {namespace}.{name}")
-    io = load_file_io(properties=properties, location=location)
-    metadata = FromInputFile.table_metadata(io.new_input(location))
+
+def _split(identifier: str) -> tuple[str, str]:
+    """``identifier``'s namespace (dot-joined) and name, checked as pyiceberg's catalogs do."""
+    *namespace, name = identifier.split(".")
+    if not namespace:
+        raise ValueError("Empty namespace identifier")
+    if any(part.strip() == "" for part in namespace):
+        raise ValueError(
+            "Namespace identifier contains an empty segment or a segment with only whitespace"
+        )
+    return ".".join(part.strip() for part in namespace), name
+
+
+def _table(
+    names: tuple[str, ...],
+    location: str,
+    document: dict[str, Any],
+    catalog_name: str,
+    properties: Properties,
+) -> Table:
+    """The table as pyiceberg's ``SqlCatalog`` builds it, from the metadata already read."""
+    from pyiceberg.catalog.noop import NoopCatalog
+    from pyiceberg.io import load_file_io
+    from pyiceberg.table import Table
+    from pyiceberg.table.metadata import TableMetadataUtil
+
+    metadata = TableMetadataUtil.parse_obj(document)
     return Table(
-        identifier=(*Catalog.identifier_to_tuple(namespace), name),
+        identifier=names,
         metadata=metadata,
         metadata_location=location,
         io=load_file_io({**properties, **metadata.properties}, location),
         catalog=NoopCatalog(catalog_name, **properties),
     )
+
+
+def _snapshot(view: TableView, snapshot_id: int) -> Any:
+    snapshot = view.full().snapshot_by_id(snapshot_id)
+    assert snapshot is not None, f"snapshot {snapshot_id} is in the metadata"
+    return snapshot

@@ -19,6 +19,7 @@ log, and ``persist_error`` tells why.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -407,18 +408,15 @@ class ContractMonitor:
         now = self._clock()
         timeout = float(config.check_timeout_seconds)
         reads_catalog = any(self._checks[t].reads_catalog for t in selected)
-        # Both finish before a configuration error is raised: a history read left running
-        # would outlive the caller's database engine.
-        connected, persisted = await asyncio.gather(
-            connect_catalog(catalog, timeout) if reads_catalog else _nothing(),
-            self._persisted_probes(registered, selected, now, timeout),
-            return_exceptions=True,
-        )
-        if isinstance(connected, BaseException):
-            raise connected
-        if isinstance(persisted, BaseException):
-            raise persisted
-        unreachable, (probes, readable) = connected, persisted
+        # The persisted probes are read while the catalog connects and the checks run; a
+        # check waits for them only where it reads them (``ctx.probe_history``).
+        probing = asyncio.ensure_future(self._persisted_probes(registered, selected, now, timeout))
+        try:
+            unreachable = await connect_catalog(catalog, timeout) if reads_catalog else None
+        except BaseException:
+            # A history read left running would outlive the caller's database engine.
+            await asyncio.gather(probing, return_exceptions=True)
+            raise
         ctx = CheckContext(
             registered.contract,
             contract_tables(registered.contract),
@@ -428,7 +426,7 @@ class ContractMonitor:
             plugins=self._plugins,
             registry=self._registry,
             contract_key=registered.contract_name,
-            probe_history=probes or (),
+            probe_history=_probes_of(probing),
         )
 
         async def one(check: Check) -> tuple[CheckResult, list[ContractViolationEvent]]:
@@ -436,13 +434,20 @@ class ContractMonitor:
                 return failed_run(check, ctx, unreachable)
             return await run_check(check, ctx, timeout)
 
-        # The history this run is judged against is read while the checks run.
-        history = self._read_history(registered, selected, config, now, probes, readable)
+        async def reading() -> RunHistory | None:
+            """The history this run is judged against, read while the checks run; None
+            when the database could not be read."""
+            probes, readable = await probing
+            history = self._read_history(registered, selected, config, now, probes, readable)
+            return None if history is None else await history
+
+        history = asyncio.ensure_future(reading()) if self._state is not None else None
         try:
             runs = list(await asyncio.gather(*(one(self._checks[t]) for t in selected)))
         except BaseException:
             if history is not None:
                 history.cancel()
+            probing.cancel()
             raise
         for result, _ in runs:
             registered.last_check_times[result.check_type.value] = now
@@ -525,11 +530,12 @@ class ContractMonitor:
         results: list[CheckResult],
         events: list[ContractViolationEvent],
         now: datetime,
-        reading: Awaitable[RunHistory],
+        reading: Awaitable[RunHistory | None],
     ) -> tuple[list[CheckResult], list[ContractViolationEvent]]:
         """Escalate from the persisted history, then persist the run in one transaction.
 
-        ``reading`` is the history being read since the checks started. A database that
+        ``reading`` is the history being read since the checks started (None: the database
+        could not be read before the run, which is then not persisted). A database that
         cannot be read or written leaves the results as they are (and, if the history could
         not be read, unescalated): the monitor degrades, it does not fail.
         """
@@ -543,6 +549,8 @@ class ContractMonitor:
                 history = await reading
         except _failures(store) as exc:
             self._degrade(store, registered, "read the history of", exc)
+            return results, events
+        if history is None:
             return results, events
         results, events = escalate(results, events, history.critical_breaches, thresholds)
         statuses = sla_statuses(results, events, history, now)
@@ -685,13 +693,23 @@ class ContractMonitor:
         return selected
 
 
+def _probes_of(
+    probing: asyncio.Future[tuple[list[ProbePoint] | None, bool]],
+) -> concurrent.futures.Future[Sequence[tuple[datetime, bool]]]:
+    """The probes ``probing`` reads, for a check's thread to wait for: none if it fails."""
+    seed: concurrent.futures.Future[Sequence[tuple[datetime, bool]]] = concurrent.futures.Future()
+
+    def resolve(done: asyncio.Future[tuple[list[ProbePoint] | None, bool]]) -> None:
+        found = None if done.cancelled() or done.exception() else done.result()[0]
+        seed.set_result(found or ())
+
+    probing.add_done_callback(resolve)
+    return seed
+
+
 def _failures(store: RunStore) -> tuple[type[BaseException], ...]:
     """What a state database read or write raises when the database cannot be used."""
     return (*store.failures, TimeoutError)
-
-
-async def _nothing() -> None:
-    return None
 
 
 def _describe_db_error(exc: BaseException) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from floe_core._redact import one_line, redact, secret_values
 from floe_core.errors import CatalogConnectionError, TableNotFoundError
@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
     from pyiceberg.schema import Schema
     from pyiceberg.table import Table
+
+    from floe_core.iceberg import TableView
+
+T = TypeVar("T")
 
 
 class CatalogPlugin(PluginMetadata):
@@ -46,11 +50,28 @@ class CatalogPlugin(PluginMetadata):
         """What loads a table by identifier: the connected catalog's ``load_table``."""
         return self.catalog().load_table
 
+    def view_reader(self) -> Callable[[str], TableView] | None:
+        """What loads a table as floe's checks read it, when a catalog can do that for less
+        than loading the table; None (the default): ``load_view`` views ``load_table``'s."""
+        return None
+
     def load_table(self, identifier: str) -> Table:
         """Load ``namespace.table``; raise ``TableNotFoundError`` when it does not exist."""
+        return self._load(identifier, self.table_reader())
+
+    def load_view(self, identifier: str) -> TableView:
+        """``load_table``, as floe's own checks read a table (``TableView``): for some
+        catalogs without loading all of pyiceberg; ``full()`` is the pyiceberg table."""
+        read = self.view_reader()
+        if read is None or type(self).load_table is not CatalogPlugin.load_table:
+            from floe_core.iceberg import TableView  # a load_table of its own is honoured
+
+            return TableView.of(self.load_table(identifier))
+        return self._load(identifier, read)
+
+    def _load(self, identifier: str, read: Callable[[str], T]) -> T:
         from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
-        read = self.table_reader()
         try:
             return read(identifier)
         except (NoSuchTableError, NoSuchNamespaceError) as exc:

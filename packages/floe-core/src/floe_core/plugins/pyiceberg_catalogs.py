@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
 
+    from floe_core.iceberg import TableView
+
 #: ``floe_core.iceberg.LocalMetadataFileIO``, named without importing pyiceberg.
 LOCAL_METADATA_FILE_IO = "floe_core.iceberg.LocalMetadataFileIO"
 
@@ -141,7 +143,8 @@ class SqlCatalogPlugin(PyIcebergCatalogPlugin):
 
     Tables of a SQLite catalog are looked up with the standard library (``sqlite3``, read
     only) and built as pyiceberg's ``SqlCatalog`` builds them, without loading SQLAlchemy
-    (``floe_core.iceberg.load_sqlite_table``); listing namespaces and tables, and every
+    (``floe_core.iceberg.load_sqlite_table``), and read by floe's checks without loading
+    ``pyiceberg.table`` (``load_sqlite_view``); listing namespaces and tables, and every
     PostgreSQL catalog, go through pyiceberg's catalog.
     """
 
@@ -171,6 +174,15 @@ class SqlCatalogPlugin(PyIcebergCatalogPlugin):
 
         name, properties = str(self.config.get("name") or "default"), self._properties()
         return lambda identifier: load_sqlite_table(path, name, identifier, properties)
+
+    def view_reader(self) -> Callable[[str], TableView] | None:
+        path = self._sqlite_file()
+        if path is None:
+            return None
+        from floe_core.iceberg import load_sqlite_view
+
+        name, properties = str(self.config.get("name") or "default"), self._properties()
+        return lambda identifier: load_sqlite_view(path, name, identifier, properties)
 
     def _sqlite_file(self) -> Path | None:
         """The catalog's SQLite file (None for another database); config errors if unusable."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,6 +20,8 @@ from floe_core.plugins.metadata import PluginMetadata
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
+
+    from floe_core.iceberg import TableView
 
 Scalar = str | int | float | bool | None
 Method = Literal["metadata", "scan", "sql"]
@@ -194,12 +196,19 @@ class QualityResult(BaseModel):
 class QualityPlugin(PluginMetadata):
     """Evaluates ODCS quality rules against Iceberg tables and scores the results."""
 
+    #: Whether ``run_checks`` takes floe's ``TableView`` as well as a pyiceberg ``Table``
+    #: (floe's own plugin does); a plugin that does not is given the pyiceberg table.
+    reads_table_views: ClassVar[bool] = False
+
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         self.config: dict[str, Any] = dict(config or {})
 
     @abstractmethod
-    def run_checks(self, table: Table, request: QualityRequest) -> QualityResult:
-        """Evaluate ``request.rules`` against ``table``; one result per rule, in order."""
+    def run_checks(self, table: Table | TableView, request: QualityRequest) -> QualityResult:
+        """Evaluate ``request.rules`` against ``table``; one result per rule, in order.
+
+        ``table`` is a pyiceberg ``Table``, or floe's ``TableView`` when the plugin says it
+        reads them (``reads_table_views``)."""
 
     @abstractmethod
     def calculate_quality_score(self, results: Sequence[RuleResult]) -> float | None:

@@ -24,7 +24,7 @@ from floe_core.quality.source import Source, cheapest_column
 from floe_core.quality.sql import bind_placeholders, quote_ident
 
 if TYPE_CHECKING:
-    from pyiceberg.table import Table
+    from floe_core.iceberg import TableView
 
 # Errors whose text is about the query (or floe's worker, or DuckDB's absence), never rows.
 _QUERY_ERRORS = (
@@ -69,7 +69,7 @@ class Engine:
     """One DuckDB connection over one table's current snapshot; use it as a context manager."""
 
     def __init__(
-        self, table: Table, source: Source, columns: list[Column], settings: Settings
+        self, table: TableView, source: Source, columns: list[Column], settings: Settings
     ) -> None:
         self.table = table
         self.source = source

@@ -36,6 +36,8 @@ from floe_core.quality.score import quality_score
 if TYPE_CHECKING:
     from pyiceberg.table import Table
 
+    from floe_core.iceberg import TableView
+
 _EQUALITY_DELETES = (
     "the table has equality delete files, which pyiceberg cannot apply; floe will not report "
     "a number it cannot compute exactly"
@@ -81,7 +83,12 @@ class DuckDBQualityPlugin(QualityPlugin):
     def calculate_quality_score(self, results: Sequence[RuleResult]) -> float | None:
         return quality_score(results)
 
-    def run_checks(self, table: Table, request: QualityRequest) -> QualityResult:
+    reads_table_views = True
+
+    def run_checks(self, table: Table | TableView, request: QualityRequest) -> QualityResult:
+        from floe_core.iceberg import as_view
+
+        table = as_view(table)
         done: dict[int, RuleResult] = {}
         columns: dict[str, Column] = {}
         pending: list[int] = []

@@ -16,7 +16,7 @@ from floe_core.quality.sql import Params, column_sql, measure_sql
 from floe_core.telemetry import tracing
 
 if TYPE_CHECKING:
-    from pyiceberg.table import Table
+    from floe_core.iceberg import TableView
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def columns_of(rule: QualityRule) -> list[str]:
 
 
 def scan_rules(
-    table: Table,
+    table: TableView,
     facts: Facts,
     rules: list[tuple[int, QualityRule]],
     columns: dict[str, Column],
@@ -70,7 +70,7 @@ def scan_rules(
     return Scanned(done, engine.scans, source)
 
 
-def _name(table: Table) -> str:
+def _name(table: TableView) -> str:
     return ".".join(str(part) for part in table.name())
 
 

@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from floe_core.quality.columns import Column, unstable_names
 
 if TYPE_CHECKING:
-    from pyiceberg.table import Table
-
-    from floe_core.iceberg import Facts
+    from floe_core.iceberg import Facts, TableView
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,7 @@ class Source:
     reason: str | None = None
 
 
-def choose_source(table: Table, facts: Facts, columns: list[Column], *, every: bool) -> Source:
+def choose_source(table: TableView, facts: Facts, columns: list[Column], *, every: bool) -> Source:
     """The source for reading ``columns`` (``every`` column, for sql rules) of the table."""
     from pyiceberg.schema import make_compatible_name
 
@@ -42,12 +40,12 @@ def choose_source(table: Table, facts: Facts, columns: list[Column], *, every: b
     return Source("parquet" if files else "pyiceberg", relation, tuple(files), reason)
 
 
-def every_column(table: Table) -> list[Column]:
+def every_column(table: TableView) -> list[Column]:
     """Every top-level column of the current schema."""
     return [Column(f.name, (f.name,), f.field_id, f.field_type) for f in table.schema().fields]
 
 
-def cheapest_column(table: Table) -> str:
+def cheapest_column(table: TableView) -> str:
     """A column to read when a scan only counts rows (pyiceberg reads none for no columns)."""
     from pyiceberg.types import PrimitiveType
 
@@ -56,7 +54,7 @@ def cheapest_column(table: Table) -> str:
 
 
 def _parquet_files(
-    table: Table, facts: Facts, columns: list[Column]
+    table: TableView, facts: Facts, columns: list[Column]
 ) -> tuple[list[str], str | None]:
     if facts.deletes:
         return [], f"{facts.deletes} delete file(s) apply; pyiceberg applies them"

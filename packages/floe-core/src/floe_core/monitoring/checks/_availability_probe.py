@@ -140,7 +140,7 @@ class _ProbeRun:
 
     def _table(self, identifier: str) -> _Answer:
         try:
-            self.ctx.load_table(identifier)
+            self.ctx.view(identifier)
         except TableNotFoundError as exc:
             return "table_not_found", str(exc)
         except FloeError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -26,6 +27,7 @@ from floe_core.telemetry import tracing
 if TYPE_CHECKING:
     from pyiceberg.table import Table
 
+    from floe_core.iceberg import TableView
     from floe_core.plugins.catalog import CatalogPlugin
     from floe_core.plugins.registry import PluginRegistry
 
@@ -80,7 +82,8 @@ class CheckContext:
         plugins: PluginsSection | None = None,
         registry: PluginRegistry | None = None,
         contract_key: str = "",
-        probe_history: Sequence[tuple[datetime, bool]] = (),
+        probe_history: Sequence[tuple[datetime, bool]]
+        | Future[Sequence[tuple[datetime, bool]]] = (),
     ) -> None:
         self.contract = contract
         self.tables = tables
@@ -94,25 +97,37 @@ class CheckContext:
             registry = get_registry()
         self.registry = registry
         self.contract_key = contract_key  # the registered name, for checks that keep history
-        #: Persisted availability probes of the 24 h before ``now`` (time, ok), oldest first;
-        #: given only when a check asked for them (``Check.wants_probe_history``).
-        self.probe_history = probe_history
-        self._loaded: dict[str, Table | FloeError] = {}
+        self._probe_history = probe_history
+        self._loaded: dict[str, TableView | FloeError] = {}
         self._lock = threading.Lock()
 
-    def load_table(self, identifier: str) -> Table:
-        """The table ``identifier``, loaded once per run; ``FloeError`` if it cannot be."""
+    @property
+    def probe_history(self) -> Sequence[tuple[datetime, bool]]:
+        """Persisted availability probes of the 24 h before ``now`` (time, ok), oldest first;
+        given only when a check asked for them (``Check.wants_probe_history``). The monitor
+        may still be reading them: this waits until it has (from a check's thread)."""
+        if isinstance(self._probe_history, Future):
+            return self._probe_history.result()
+        return self._probe_history
+
+    def view(self, identifier: str) -> TableView:
+        """The table ``identifier`` as floe's checks read it, loaded once per run (without
+        all of pyiceberg where the catalog allows); ``FloeError`` if it cannot be."""
         with self._lock:
             if identifier not in self._loaded:
                 try:
                     with tracing.step(tracing.CATALOG_LOAD, **{"floe.table": identifier}):
-                        self._loaded[identifier] = self.catalog.load_table(identifier)
+                        self._loaded[identifier] = self.catalog.load_view(identifier)
                 except FloeError as exc:
                     self._loaded[identifier] = exc
             loaded = self._loaded[identifier]
         if isinstance(loaded, FloeError):
             raise loaded
         return loaded
+
+    def load_table(self, identifier: str) -> Table:
+        """The pyiceberg table ``identifier`` (its ``view``'s); ``FloeError`` if it cannot be."""
+        return self.view(identifier).full()
 
 
 class Check(ABC):

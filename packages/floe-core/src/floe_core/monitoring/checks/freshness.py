@@ -56,7 +56,7 @@ class FreshnessCheck(Check):
         for sla, table in targets:
             assert table.identifier is not None
             try:
-                newest = self._newest(ctx.load_table(table.identifier), sla)
+                newest = self._newest(ctx.view(table.identifier), sla)
             except UnsupportedTable as exc:
                 return CheckOutcome.error(exc.reason, f"{table.identifier}: {exc}")
             detail, finding = self._judge(ctx, sla, table, newest)

@@ -82,7 +82,8 @@ class QualityCheck(Check):
             request = QualityRequest(
                 identifier=identifier, rules=tuple(entry.rules), timeout_seconds=max(left, 0.0)
             )
-            answer = plugin.run_checks(ctx.load_table(identifier), request)
+            table = ctx.view(identifier) if plugin.reads_table_views else None
+            answer = plugin.run_checks(table or ctx.load_table(identifier), request)
             if [r.rule for r in answer.results] != entry.rules:
                 return CheckOutcome.error(
                     "plugin_error",

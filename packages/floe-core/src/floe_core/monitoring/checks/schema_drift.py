@@ -53,7 +53,7 @@ class SchemaDriftCheck(Check):
         tables: list[dict[str, Any]] = []
         for table in described:
             assert table.identifier is not None
-            iceberg = ctx.load_table(table.identifier)
+            iceberg = ctx.view(table.identifier)
             schema = iceberg.schema()
             diff = _Differ(table.identifier, table.object_name, set(schema.identifier_field_ids))
             found = diff.compare(table.schema_object.properties or [], schema.fields, "")
