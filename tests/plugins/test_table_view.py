@@ -23,6 +23,7 @@ from floe_core.iceberg import TableView
 from floe_core.plugins.registry import PluginRegistry
 from floe_core.plugins.types import PluginType
 from floe_core.testing.iceberg import catalog_config, create_table, local_catalog
+from tests._factories import odcs, table_object
 
 ORDERS = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("region", pa.string())])
 
@@ -141,29 +142,14 @@ def test_a_one_off_check_loads_no_pyiceberg_table_module(
         "apiVersion: floe.dev/v1\nkind: Manifest\nplugins:\n  catalog:\n    type: sql\n"
         "    config: {" + ", ".join(f"{k}: '{v}'" for k, v in config.items()) + "}\n"
     )
-    contract = write_contract(
-        {
-            "apiVersion": "v3.1.0",
-            "kind": "DataContract",
-            "id": "orders",
-            "name": "orders",
-            "version": "1.0.0",
-            "status": "active",
-            "schema": [
-                {
-                    "name": "orders",
-                    "physicalName": "sales.orders",
-                    "properties": [
-                        {"name": "id", "logicalType": "integer", "required": True},
-                        {"name": "region", "logicalType": "string"},
-                        {"name": "note", "logicalType": "string"},
-                    ],
-                    "quality": [{"type": "library", "metric": "rowCount", "mustBeGreaterThan": 0}],
-                }
-            ],
-            "slaProperties": [{"property": "latency", "value": 1, "unit": "d"}],
-        }
-    )
+    columns = [
+        {"name": "id", "logicalType": "integer", "required": True},
+        {"name": "region", "logicalType": "string"},
+        {"name": "note", "logicalType": "string"},
+    ]
+    rows = [{"type": "library", "metric": "rowCount", "mustBeGreaterThan": 0}]
+    latency = [{"property": "latency", "value": 1, "unit": "d"}]
+    contract = write_contract(odcs(table_object(properties=columns, quality=rows), sla=latency))
     script = (
         "import sys\n"
         "from floe_core.cli.main import cli\n"
