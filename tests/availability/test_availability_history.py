@@ -320,3 +320,40 @@ def test_an_unreachable_database_leaves_the_in_memory_window(
     ]
     assert len(warnings) == 1
     assert "could not read the history of contract orders" in warnings[0]
+
+
+class SlowProbeReads(StateStore):
+    """A real store whose probe reads take longer than a check may (a database overloaded)."""
+
+    async def probe_history(self, contract_name: str, since: Any) -> Any:
+        await asyncio.sleep(1.5)
+        return await super().probe_history(contract_name, since)
+
+
+def test_a_slow_seed_read_costs_the_availability_check_none_of_its_own_time(
+    lake: Any, sqlite_state_url: str
+) -> None:
+    """The check starts once the stored probes are in, or their read has timed out: its
+    check_timeout_seconds is its own, not shared with the database's answer."""
+    from floe_core.config import MonitoringConfig
+
+    contract = lake.contract([lake.availability(99, "%")])
+
+    async def scenario() -> tuple[CheckResult, Any]:
+        engine = await open_state(sqlite_state_url, auto_upgrade=True)
+        try:
+            monitor = lake.monitor(
+                contract,
+                state=SlowProbeReads(engine),
+                config=MonitoringConfig(check_timeout_seconds=1),
+            )
+            [result] = await monitor.check("orders", AVAILABILITY)
+            return result, monitor.persist_error
+        finally:
+            await engine.dispose()
+
+    result, problem = asyncio.run(scenario())
+    assert result.status is CheckStatus.PASS, result.details  # not a timeout
+    assert window(result) == (1, 0, 0)
+    assert problem is not None
+    assert "could not read the history of contract orders" in problem

@@ -19,7 +19,6 @@ log, and ``persist_error`` tells why.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -408,9 +407,16 @@ class ContractMonitor:
         now = self._clock()
         timeout = float(config.check_timeout_seconds)
         reads_catalog = any(self._checks[t].reads_catalog for t in selected)
-        # The persisted probes are read while the catalog connects and the checks run; a
-        # check waits for them only where it reads them (``ctx.probe_history``).
-        probing = asyncio.ensure_future(self._persisted_probes(registered, selected, now, timeout))
+        # The persisted probes are read while the catalog connects and the checks run; only
+        # a check that reads them (``ctx.probe_history``) starts once they are in.
+        wanting = {
+            t
+            for t in selected
+            if self._checks[t].wants_probe_history(registered.contract_name, now)
+        }
+        probing = asyncio.ensure_future(
+            self._persisted_probes(registered, bool(wanting), now, timeout)
+        )
         try:
             unreachable = await connect_catalog(catalog, timeout) if reads_catalog else None
         except BaseException:
@@ -426,12 +432,15 @@ class ContractMonitor:
             plugins=self._plugins,
             registry=self._registry,
             contract_key=registered.contract_name,
-            probe_history=_probes_of(probing),
         )
 
-        async def one(check: Check) -> tuple[CheckResult, list[ContractViolationEvent]]:
+        async def one(kind: ViolationType) -> tuple[CheckResult, list[ContractViolationEvent]]:
+            check = self._checks[kind]
             if unreachable is not None and check.needs_catalog:
                 return failed_run(check, ctx, unreachable)
+            if kind in wanting:
+                probes, _ = await asyncio.shield(probing)
+                ctx.probe_history = probes or ()
             return await run_check(check, ctx, timeout)
 
         async def reading() -> RunHistory | None:
@@ -443,7 +452,7 @@ class ContractMonitor:
 
         history = asyncio.ensure_future(reading()) if self._state is not None else None
         try:
-            runs = list(await asyncio.gather(*(one(self._checks[t]) for t in selected)))
+            runs = list(await asyncio.gather(*(one(t) for t in selected)))
         except BaseException:
             if history is not None:
                 history.cancel()
@@ -468,20 +477,19 @@ class ContractMonitor:
     async def _persisted_probes(
         self,
         registered: RegisteredContract,
-        selected: list[ViolationType],
+        wanted: bool,
         now: datetime,
         timeout: float,
     ) -> tuple[list[ProbePoint] | None, bool]:
-        """The persisted probes of the 24 h before ``now``, if a selected check asks for them.
+        """The persisted probes of the 24 h before ``now``, if a selected check asks for them
+        (``wanted``).
 
         The availability check asks while the contract's window is empty (the first run in
         this process); the probes seed it and serve the SLA status too. None when nothing
         asked. False when the database could not be read: the run goes on with the in-memory
         window and, as after any failed history read, is not persisted.
         """
-        if self._state is None or not any(
-            self._checks[t].wants_probe_history(registered.contract_name, now) for t in selected
-        ):
+        if self._state is None or not wanted:
             return None, True
         from floe_core.monitoring.history import SLA_WINDOW
 
@@ -691,20 +699,6 @@ class ContractMonitor:
             if check_type not in selected:
                 selected.append(check_type)
         return selected
-
-
-def _probes_of(
-    probing: asyncio.Future[tuple[list[ProbePoint] | None, bool]],
-) -> concurrent.futures.Future[Sequence[tuple[datetime, bool]]]:
-    """The probes ``probing`` reads, for a check's thread to wait for: none if it fails."""
-    seed: concurrent.futures.Future[Sequence[tuple[datetime, bool]]] = concurrent.futures.Future()
-
-    def resolve(done: asyncio.Future[tuple[list[ProbePoint] | None, bool]]) -> None:
-        found = None if done.cancelled() or done.exception() else done.result()[0]
-        seed.set_result(found or ())
-
-    probing.add_done_callback(resolve)
-    return seed
 
 
 def _failures(store: RunStore) -> tuple[type[BaseException], ...]:

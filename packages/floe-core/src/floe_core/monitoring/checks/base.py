@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -82,8 +81,7 @@ class CheckContext:
         plugins: PluginsSection | None = None,
         registry: PluginRegistry | None = None,
         contract_key: str = "",
-        probe_history: Sequence[tuple[datetime, bool]]
-        | Future[Sequence[tuple[datetime, bool]]] = (),
+        probe_history: Sequence[tuple[datetime, bool]] = (),
     ) -> None:
         self.contract = contract
         self.tables = tables
@@ -97,18 +95,11 @@ class CheckContext:
             registry = get_registry()
         self.registry = registry
         self.contract_key = contract_key  # the registered name, for checks that keep history
-        self._probe_history = probe_history
+        #: Persisted availability probes of the 24 h before ``now`` (time, ok), oldest first;
+        #: given only when a check asked for them (``Check.wants_probe_history``).
+        self.probe_history = probe_history
         self._loaded: dict[str, TableView | FloeError] = {}
         self._lock = threading.Lock()
-
-    @property
-    def probe_history(self) -> Sequence[tuple[datetime, bool]]:
-        """Persisted availability probes of the 24 h before ``now`` (time, ok), oldest first;
-        given only when a check asked for them (``Check.wants_probe_history``). The monitor
-        may still be reading them: this waits until it has (from a check's thread)."""
-        if isinstance(self._probe_history, Future):
-            return self._probe_history.result()
-        return self._probe_history
 
     def view(self, identifier: str) -> TableView:
         """The table ``identifier`` as floe's checks read it, loaded once per run (without
