@@ -5,9 +5,10 @@ in ``iceberg_tables``: the catalog name, the dot-joined namespace, the table nam
 location of the table's current metadata file. Loading a table is one lookup of that row,
 then reading the metadata file. pyiceberg makes the lookup through SQLAlchemy's ORM, whose
 import is about a third of a one-off ``floe sla check``; here the same row is read with
-``sqlite3``, read-only, with the same filter (rows that are views are not tables), and the
-table is built as pyiceberg's catalog builds it. Nothing is created or written: a catalog file
-without the catalog's tables simply has no tables.
+``sqlite3``, read-only, with the same filter (rows that are views are not tables). The
+metadata file is read into floe's ``TableView``, whose pyiceberg table is built as pyiceberg's
+catalog builds it, from the same document, when asked for. Nothing is created or written: a
+catalog file without the catalog's tables simply has no tables.
 """
 
 from __future__ import annotations
