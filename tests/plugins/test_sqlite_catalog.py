@@ -158,3 +158,18 @@ def test_an_identifier_without_namespace_fails_as_in_pyiceberg(
         catalog.load_table("orders")
     with pytest.raises(CatalogConnectionError, match="Empty namespace"):
         _plugin(config).load_table("orders")
+
+
+def test_a_monitors_ping_of_a_sqlite_catalog_reads_only(tmp_path: Path) -> None:
+    """pyiceberg's SqlCatalog creates its tables in a file that lacks them when it connects;
+    the readiness ping of ``floe sla monitor`` is a read-only round trip instead."""
+    database = tmp_path / "empty.db"
+    sqlite3.connect(database).close()
+    _plugin({"name": "floe", "uri": f"sqlite:///{database}"}).ping()
+    with sqlite3.connect(database) as con:
+        assert con.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+
+    broken = tmp_path / "broken.db"
+    broken.write_text("not a database, a text file\n" * 100)
+    with pytest.raises(CatalogConnectionError, match="Could not connect to sql catalog 'floe'"):
+        _plugin({"name": "floe", "uri": f"sqlite:///{broken}"}).ping()

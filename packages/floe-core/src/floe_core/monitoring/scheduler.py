@@ -365,7 +365,7 @@ class Scheduler:
                 problems.append(f"{name}: {error_line(found)}")
                 continue
             try:
-                await run_in_daemon_thread(partial(_ping, found), timeout)
+                await run_in_daemon_thread(found.ping, timeout)
             except CheckTimeout:
                 problems.append(f"catalog {name} did not answer within {timeout:g}s")
             except Exception as exc:
@@ -601,11 +601,6 @@ def _log_run(
             "floe.check.lag_ms": round(lag * 1000, 1),
         },
     )
-
-
-def _ping(plugin: Any) -> None:
-    """One cheap round trip to a catalog: list its namespaces."""
-    plugin.catalog().list_namespaces()
 
 
 def _iso(moment: datetime | None) -> str | None:

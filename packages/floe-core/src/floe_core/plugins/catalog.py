@@ -46,6 +46,10 @@ class CatalogPlugin(PluginMetadata):
         """Make sure the catalog answers (connecting on first use); floe errors if not."""
         self.catalog()
 
+    def ping(self) -> None:
+        """One cheap round trip to the catalog now (a monitor's readiness): list namespaces."""
+        self.catalog().list_namespaces()
+
     def table_reader(self) -> Callable[[str], Table]:
         """What loads a table by identifier: the connected catalog's ``load_table``."""
         return self.catalog().load_table

@@ -166,6 +166,12 @@ class SqlCatalogPlugin(PyIcebergCatalogPlugin):
         except Exception as exc:  # sqlite3's errors: not a database, locked, unreadable
             raise self._connection_error(exc) from exc
 
+    def ping(self) -> None:
+        if self._sqlite_file() is None:
+            super().ping()
+        else:
+            self.reach()  # a read-only round trip; pyiceberg's would create missing tables
+
     def table_reader(self) -> Callable[[str], Table]:
         path = self._sqlite_file()
         if path is None:
