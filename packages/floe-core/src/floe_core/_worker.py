@@ -5,7 +5,8 @@ database). A request is ``(request_id, operation, arguments)``; the worker repli
 ``(request_id, ("ok", value))`` or ``(request_id, ("error", kind, message))``, in any order.
 The worker runs in a session of its own (Ctrl-C or a SIGTERM to floe's process group is
 floe's to handle) and exits when its stdin closes: when floe closes it, or when floe's process
-ends in any way. Its standard error is logged at debug level.
+ends in any way. Its log records reach floe's log at their own level; anything else it writes
+to standard error is logged at debug level.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -95,12 +98,6 @@ class WorkerProcess:
             if self._process.stdin is not None:
                 self._process.stdin.close()
 
-    def wait(self, timeout: float | None = None) -> int | None:
-        """The worker's exit status, waiting at most ``timeout`` seconds (None: still running)."""
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            return self._process.wait(timeout)
-        return None
-
     def _send(self, operation: str, arguments: dict[str, Any], pending: _Pending | None) -> None:
         with self._lock:
             if self._gone is not None:
@@ -143,7 +140,7 @@ class WorkerProcess:
                     with contextlib.suppress(OSError):
                         pipe.close()
         if status != 0:
-            log.warning("%s; the next request starts a new one", message)
+            log.warning("%s", message)
         for pending in orphans:
             pending.reply = ("error", WORKER_EXITED, message)
             pending.done.set()
@@ -171,8 +168,6 @@ def serving_pipes() -> tuple[IO[bytes], IO[bytes]]:
     """In the worker: its request and reply pipes. Nothing but frames may reach the reply
     pipe, so whatever else writes to standard output (Python, or a library's C code) goes to
     standard error from here on, as do the worker's log records."""
-    import os
-
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     # Log records (INFO and up) go to floe, which logs them as its own (``_log_stderr``).
@@ -191,8 +186,6 @@ _HEADER = 4
 
 def write_frame(stream: IO[bytes], message: Any) -> None:
     """Send ``message`` as one frame and flush it."""
-    import pickle
-
     payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(len(payload).to_bytes(_HEADER, "big") + payload)
     stream.flush()
@@ -200,8 +193,6 @@ def write_frame(stream: IO[bytes], message: Any) -> None:
 
 def read_frame(stream: IO[bytes]) -> Any:
     """The next frame's message; ``EOFError`` when the other end has closed the pipe."""
-    import pickle
-
     length = int.from_bytes(_read_exactly(stream, _HEADER), "big")
     return pickle.loads(_read_exactly(stream, length))
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -215,7 +216,7 @@ def parse_metadata(
                 manifest_list,
                 _optional_int(raw.get("schema-id")),
                 Summary(operation, properties) if operation is not None else None,
-                lambda snapshot_id=snapshot_id: full_snapshot(snapshot_id),  # type: ignore[misc]
+                partial(full_snapshot, snapshot_id),
             )
         )
     current = _optional_int(document.get("current-snapshot-id"))

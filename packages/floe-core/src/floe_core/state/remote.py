@@ -4,7 +4,7 @@ Opening the state database means loading SQLAlchemy and its driver, about a thir
 persisted one-off ``floe sla check`` done in one process, and none of it is needed until the
 run's history is read. Here
 the worker (``floe_core.state.serve``) is started and told which database to open at once,
-and every call is answered there, while this process loads pyiceberg and checks the tables.
+and every call is answered there, while this process checks the tables.
 Nothing here imports a database library.
 
 When the database cannot be opened, ``on_unusable`` hears why, once; from then on the store

@@ -2,7 +2,7 @@
 
 A ``floe sla check`` that persists its run starts this process first thing, so that loading
 SQLAlchemy, opening (and, when embedded, upgrading) the database and reading the contract's
-history happen on another core while floe loads pyiceberg and checks the tables
+history happen on another core while floe checks the tables
 (``RemoteStateStore`` is floe's side). The first request, ``open``, names the state database
 (the URL as configured and where it came from, or None for the embedded default); the rest
 are ``RunStore`` calls, answered in order on one event loop. A database that cannot be opened
